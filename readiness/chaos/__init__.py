@@ -1,0 +1,1 @@
+"""Upstream side of the harness: the recording proxy, faults and simulators."""

@@ -1,0 +1,345 @@
+"""HTTP/1.1 wire format over asyncio streams: bounded reads and one-buffer writes.
+
+Only what a reverse proxy and small test servers need: origin-form requests,
+Content-Length and chunked bodies, read-until-close responses, keep-alive.
+Every read is bounded (head: `MAX_HEADER_BYTES`, body: `max_body`) so a hostile
+peer can never make us buffer without limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from readiness.chaos.messages import Headers, Request, Response
+
+MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+
+# Headers that describe one connection, not the message: never copied across a hop.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",  # recomputed by the writer from the body it sends
+    }
+)
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NO_BODY_STATUSES = frozenset({204, 304})
+_READ_CHUNK = 64 * 1024
+
+
+class HttpProtocolError(Exception):
+    """The peer sent something that is not acceptable HTTP/1.1.
+
+    `status` is the status a server should answer with (400, 413, 431, 501, 505);
+    when the error comes from reading a response, the proxy answers 502 instead.
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(slots=True)
+class IncomingRequest:
+    """A request read off the wire, with what the connection layer needs to know."""
+
+    request: Request
+    keep_alive: bool
+    http10: bool
+    received_at: float  # time.time() when the head was complete, before the body
+
+
+@dataclass(slots=True)
+class _Head:
+    """The parts of a message head that frame the body and the connection."""
+
+    first_line: str
+    headers: Headers
+    content_length: int | None
+    chunked: bool
+    close: bool
+    keep_alive: bool
+    expect_continue: bool
+
+
+def _parse_head(data: bytes) -> _Head:
+    """Split a head (ending in CRLFCRLF) into its start line and headers."""
+    lines = data[:-4].decode("latin-1").split("\r\n")
+    headers: Headers = []
+    content_length: int | None = None
+    chunked = close = keep_alive = expect_continue = False
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep or not name or name[-1] in " \t" or line[0] in " \t":
+            raise HttpProtocolError(f"malformed header line {line[:80]!r}")
+        value = value.strip(" \t")
+        headers.append((name, value))
+        lowered = name.lower()
+        if lowered == "content-length":
+            if not (value.isascii() and value.isdigit()):
+                raise HttpProtocolError(f"invalid Content-Length {value[:40]!r}")
+            length = int(value)
+            if content_length is not None and content_length != length:
+                raise HttpProtocolError("conflicting Content-Length headers")
+            content_length = length
+        elif lowered == "transfer-encoding":
+            if value.lower() != "chunked":
+                raise HttpProtocolError(
+                    f"unsupported Transfer-Encoding {value[:40]!r} (only chunked)", 501
+                )
+            chunked = True
+        elif lowered == "connection":
+            tokens = {token.strip() for token in value.lower().split(",")}
+            close = close or "close" in tokens
+            keep_alive = keep_alive or "keep-alive" in tokens
+        elif lowered == "expect":
+            expect_continue = value.lower() == "100-continue"
+    return _Head(lines[0], headers, content_length, chunked, close, keep_alive, expect_continue)
+
+
+async def _read_head(reader: asyncio.StreamReader) -> bytes | None:
+    """The raw head up to CRLFCRLF; None on a clean EOF before any byte."""
+    while True:
+        try:
+            data = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if not exc.partial.strip(b"\r\n"):
+                return None
+            raise HttpProtocolError("connection closed in the middle of a message head") from None
+        except asyncio.LimitOverrunError:
+            raise HttpProtocolError(
+                f"message head exceeds {MAX_HEADER_BYTES} bytes", 431
+            ) from None
+        if len(data) > MAX_HEADER_BYTES:
+            raise HttpProtocolError(f"message head exceeds {MAX_HEADER_BYTES} bytes", 431)
+        # RFC 9112 section 2.2: ignore empty lines before a start line.
+        if data[:2] == b"\r\n":
+            data = data.lstrip(b"\r\n")
+            if len(data) < 4 or not data.endswith(b"\r\n\r\n"):
+                continue
+        return data
+
+
+async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
+    """Decode a chunked body, discarding trailers."""
+    parts: list[bytes] = []
+    total = 0
+    try:
+        while True:
+            line = await reader.readuntil(b"\r\n")
+            size_text = line.split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise HttpProtocolError(f"invalid chunk size {size_text[:20]!r}") from None
+            if size < 0:
+                raise HttpProtocolError("negative chunk size")
+            if size == 0:
+                while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                    pass  # trailer fields: not forwarded
+                return b"".join(parts)
+            total += size
+            if total > max_body:
+                raise HttpProtocolError(f"body exceeds the {max_body}-byte limit", 413)
+            parts.append(await reader.readexactly(size))
+            if await reader.readexactly(2) != b"\r\n":
+                raise HttpProtocolError("chunk not terminated by CRLF")
+    except asyncio.IncompleteReadError:
+        raise HttpProtocolError("connection closed in the middle of a chunked body") from None
+    except asyncio.LimitOverrunError:
+        raise HttpProtocolError("chunk-size line too long") from None
+
+
+async def _read_body(reader: asyncio.StreamReader, head: _Head, max_body: int) -> bytes:
+    """Read a body framed by Content-Length or chunked encoding."""
+    if head.chunked:
+        return await _read_chunked(reader, max_body)
+    length = head.content_length
+    if not length:
+        return b""
+    if length > max_body:
+        raise HttpProtocolError(
+            f"body of {length} bytes exceeds the {max_body}-byte limit", 413
+        )
+    try:
+        return await reader.readexactly(length)
+    except asyncio.IncompleteReadError as exc:
+        raise HttpProtocolError(
+            f"connection closed after {len(exc.partial)} of {length} body bytes"
+        ) from None
+
+
+async def read_request(
+    reader: asyncio.StreamReader,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    writer: asyncio.StreamWriter | None = None,
+) -> IncomingRequest | None:
+    """Read one request; None when the client closed the connection between requests.
+
+    When `writer` is given, an `Expect: 100-continue` request gets its interim
+    `100 Continue` before the body is read (clients otherwise stall for a second).
+    Raises `HttpProtocolError` with the status to answer for anything malformed or
+    oversized.
+    """
+    data = await _read_head(reader)
+    if data is None:
+        return None
+    received_at = time.time()
+    head = _parse_head(data)
+    parts = head.first_line.split(" ")
+    if len(parts) != 3:
+        raise HttpProtocolError(f"malformed request line {head.first_line[:80]!r}")
+    method, target, version = parts
+    if version == "HTTP/1.1":
+        http10 = False
+    elif version == "HTTP/1.0":
+        http10 = True
+    elif version.startswith("HTTP/"):
+        raise HttpProtocolError(f"HTTP version {version[:20]!r} is not supported", 505)
+    else:
+        raise HttpProtocolError(f"malformed request line {head.first_line[:80]!r}")
+    if not method or not (method.isalpha() or set(method) <= _TCHAR) or not target:
+        raise HttpProtocolError(f"malformed request line {head.first_line[:80]!r}")
+    if head.chunked and head.content_length is not None:
+        # Both framings at once is the classic request-smuggling vector: refuse it.
+        raise HttpProtocolError("request has both Content-Length and Transfer-Encoding")
+    if head.expect_continue and writer is not None and (head.chunked or head.content_length):
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    body = await _read_body(reader, head, max_body)
+    keep_alive = head.keep_alive and not head.close if http10 else not head.close
+    request = Request(method, target, head.headers, body)
+    return IncomingRequest(request, keep_alive, http10, received_at)
+
+
+async def read_response(
+    reader: asyncio.StreamReader, *, method: str, max_body: int = DEFAULT_MAX_BODY
+) -> tuple[Response, bool]:
+    """Read one response to a `method` request; returns it and whether the connection is reusable.
+
+    Interim 1xx responses are skipped. A response with neither Content-Length nor
+    chunked encoding is read until the peer closes (and the connection is spent).
+    Raises `HttpProtocolError` for garbage, `asyncio.IncompleteReadError` when the
+    peer closed before sending any byte of the head (a stale keep-alive connection).
+    """
+    while True:
+        data = await _read_head(reader)
+        if data is None:
+            raise asyncio.IncompleteReadError(b"", None)
+        head = _parse_head(data)
+        version, _, rest = head.first_line.partition(" ")
+        status_text, _, reason = rest.partition(" ")
+        if not version.startswith("HTTP/1.") or len(status_text) != 3 or not status_text.isdigit():
+            raise HttpProtocolError(f"malformed status line {head.first_line[:80]!r}")
+        status = int(status_text)
+        if status >= 200 or status == 101:
+            break
+    response = Response(status, head.headers, b"", reason)
+    reusable = (head.keep_alive and not head.close) if version == "HTTP/1.0" else not head.close
+    if method == "HEAD" or status in _NO_BODY_STATUSES or status < 200:
+        return response, reusable
+    if head.chunked or head.content_length is not None:
+        response.body = await _read_body(reader, head, max_body)
+        return response, reusable
+    response.body = await _read_until_close(reader, max_body)
+    return response, False
+
+
+async def _read_until_close(reader: asyncio.StreamReader, max_body: int) -> bytes:
+    """Read a body delimited by the peer closing the connection."""
+    parts: list[bytes] = []
+    total = 0
+    while chunk := await reader.read(_READ_CHUNK):
+        total += len(chunk)
+        if total > max_body:
+            raise HttpProtocolError(f"body exceeds the {max_body}-byte limit", 413)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _encode_head(text: str) -> bytes:
+    """Encode a head; headers are latin-1 on the wire, UTF-8 only as a last resort."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def serialize_response(
+    response: Response, *, close: bool = False, http10: bool = False, head_request: bool = False
+) -> bytes:
+    """The response as one buffer: status line, headers, framing, body.
+
+    Hop-by-hop headers are dropped and Content-Length is set from the body. For a
+    HEAD request, 204, 304 and 1xx no body is written; a HEAD or 304 response keeps
+    a Content-Length it already carries (it describes the representation).
+    """
+    status = response.status
+    reason = response.reason or _REASONS.get(status, "")
+    lines = [f"HTTP/1.1 {status} {reason}"]
+    bodyless = head_request or status in _NO_BODY_STATUSES or status < 200
+    declared: str | None = None
+    for name, value in response.headers:
+        lowered = name.lower()
+        if lowered in HOP_BY_HOP:
+            if lowered == "content-length":
+                declared = value
+            continue
+        lines.append(f"{name}: {value}")
+    body = response.body
+    if not bodyless:
+        lines.append(f"Content-Length: {len(body)}")
+    elif status != 204 and status >= 200:
+        lines.append(f"Content-Length: {declared if declared is not None else len(body)}")
+    if close:
+        lines.append("Connection: close")
+    elif http10:
+        lines.append("Connection: keep-alive")
+    lines.append("\r\n")
+    data = _encode_head("\r\n".join(lines))
+    if bodyless or not body:
+        return data
+    return data + body
+
+
+def serialize_request(request: Request, *, host: str | None = None) -> bytes:
+    """The request as one buffer, with Content-Length from the body.
+
+    Hop-by-hop headers are dropped; when `host` is given it replaces the Host header.
+    """
+    lines = [f"{request.method} {request.target} HTTP/1.1"]
+    if host is not None:
+        lines.append(f"Host: {host}")
+    for name, value in request.headers:
+        lowered = name.lower()
+        if lowered in HOP_BY_HOP or (host is not None and lowered == "host"):
+            continue
+        lines.append(f"{name}: {value}")
+    body = request.body
+    if body or request.method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body)}")
+    lines.append("\r\n")
+    data = _encode_head("\r\n".join(lines))
+    return data + body if body else data
+
+
+def json_response(status: int, payload: object, headers: Headers | None = None) -> Response:
+    """A response with a compact JSON body."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Response(status, [("Content-Type", "application/json"), *(headers or [])], body)
+
+
+def error_response(status: int, message: str) -> Response:
+    """The harness's JSON error shape: `{"error": "..."}`."""
+    return json_response(status, {"error": message})

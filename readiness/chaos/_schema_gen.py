@@ -1,0 +1,405 @@
+"""Seeded values that validate against a JSON Schema: tool arguments and structured output."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import random
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+from urllib.parse import unquote
+
+JSONSchema = Mapping[str, Any] | bool
+"""A JSON Schema: an object, or `true`/`false`."""
+
+_MAX_DEPTH = 32  # past this a recursive schema is reported, not followed forever
+_SHALLOW = 4  # from this depth on optional parts are left out, so recursive schemas end
+_DEFAULT_SPAN = 100  # width of the range drawn from when a number has no bounds
+_KINDS = ("object", "array", "string", "integer", "number", "boolean", "null")
+_WORDS = (
+    "amber", "basil", "cedar", "delta", "ember", "fjord", "grove", "harbor",
+    "indigo", "juniper", "kestrel", "lumen", "maple", "nectar", "orbit", "pebble",
+)  # fmt: skip
+# Bounds that combine by taking the stricter value when allOf or $ref siblings merge.
+_STRICTER: dict[str, Callable[[Any, Any], Any]] = {
+    "minimum": max, "exclusiveMinimum": max, "minLength": max, "minItems": max,
+    "minProperties": max, "maximum": min, "exclusiveMaximum": min, "maxLength": min,
+    "maxItems": min, "maxProperties": min,
+}  # fmt: skip
+
+
+class SchemaError(ValueError):
+    """A schema no value can satisfy, or one using a feature the generator does not support.
+
+    The message starts with the JSON pointer of the offending subschema (`#/properties/x`).
+    """
+
+
+def generate(schema: JSONSchema, rng: random.Random) -> Any:
+    """Return a JSON value that validates against `schema`, every choice drawn from `rng`.
+
+    Supported: `type` (a name or a list, `"null"` included), `enum`, `const`, objects
+    (`properties`, `required`, `additionalProperties`, `min`/`maxProperties`), arrays
+    (`items`, `prefixItems`, `min`/`maxItems`, `uniqueItems`), strings (`min`/`maxLength`,
+    `format` email, date, date-time, time, uri, uuid, hostname, ipv4), numbers (`minimum`,
+    `maximum`, `exclusiveMinimum`/`exclusiveMaximum` in both the draft-4 and the numeric
+    form, `multipleOf`), `anyOf`, `oneOf`, `allOf`, and local `$ref` into `$defs` or
+    `definitions`. `pattern` is not supported. Raises `SchemaError` when the schema cannot
+    be satisfied.
+    """
+    return _Generator(schema, rng).value(schema, "#", 0)
+
+
+def _word(rng: random.Random) -> str:
+    """One word of the fixed vocabulary."""
+    return rng.choice(_WORDS)
+
+
+_FORMATS: dict[str, Callable[[random.Random], str]] = {
+    "email": lambda rng: f"{_word(rng)}.{_word(rng)}@example.com",
+    "date": lambda rng: (date(2024, 1, 1) + timedelta(days=rng.randrange(1000))).isoformat(),
+    "date-time": lambda rng: (
+        datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(86_400_000))
+    ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "time": lambda rng: f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z",
+    "uri": lambda rng: f"https://example.com/{_word(rng)}/{rng.randrange(1000)}",
+    "uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+    "hostname": lambda rng: f"{_word(rng)}.example.com",
+    "ipv4": lambda rng: f"192.0.2.{rng.randrange(1, 255)}",  # TEST-NET-1: never routable
+}
+
+
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Both schemas' constraints in one schema, as allOf means (a shallow approximation)."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if key not in merged:
+            merged[key] = value
+        elif key == "properties":
+            merged[key] = {**merged[key], **value}
+        elif key == "required":
+            merged[key] = list(dict.fromkeys([*merged[key], *value]))
+        elif key == "type":
+            ours = [merged[key]] if isinstance(merged[key], str) else merged[key]
+            theirs = [value] if isinstance(value, str) else value
+            common = [kind for kind in ours if kind in theirs]
+            if not common:
+                raise SchemaError(f"{where}: allOf combines types {ours} and {theirs}")
+            merged[key] = common
+        elif key in _STRICTER and not isinstance(value, bool):
+            merged[key] = _STRICTER[key](merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _Generator:
+    """One generation pass over one root schema (the root anchors `$ref`)."""
+
+    def __init__(self, root: JSONSchema, rng: random.Random) -> None:
+        self.root = root
+        self.rng = rng
+        self._validator: Any = None
+
+    def value(self, schema: JSONSchema, where: str, depth: int) -> Any:
+        """A value for `schema`, found at JSON pointer `where`."""
+        if depth > _MAX_DEPTH:
+            raise SchemaError(
+                f"{where}: nested deeper than {_MAX_DEPTH} levels; a $ref recursion "
+                "must have an optional or empty way out"
+            )
+        flat = self._flatten(schema, where)
+        if "const" in flat:
+            return flat["const"]
+        if "enum" in flat:
+            if not isinstance(flat["enum"], list) or not flat["enum"]:
+                raise SchemaError(f"{where}/enum: expected a non-empty array")
+            return self.rng.choice(flat["enum"])
+        for keyword in ("anyOf", "oneOf"):
+            if keyword in flat:
+                return self._branch(flat, keyword, where, depth)
+        kind = self._kind(flat, where, depth)
+        if kind == "object":
+            return self._object(flat, where, depth)
+        if kind == "array":
+            return self._array(flat, where, depth)
+        if kind == "string":
+            return self._string(flat, where)
+        if kind in ("integer", "number"):
+            return self._number(flat, where, integral=kind == "integer")
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        return None
+
+    def _flatten(self, schema: JSONSchema, where: str) -> Mapping[str, Any]:
+        """The schema with `$ref` followed and `allOf` merged in (`true` becomes `{}`)."""
+        if schema is False:
+            raise SchemaError(f"{where}: the schema `false` accepts no value")
+        if schema is True:
+            return {}
+        if not isinstance(schema, Mapping):
+            raise SchemaError(f"{where}: expected a schema object, got {type(schema).__name__}")
+        flat: Mapping[str, Any] = schema
+        for _ in range(_MAX_DEPTH):
+            if "$ref" not in flat:
+                break
+            target = self._flatten(self._resolve(flat["$ref"], where), where)
+            siblings = {key: value for key, value in flat.items() if key != "$ref"}
+            flat = _merge(target, siblings, where)
+        else:
+            raise SchemaError(f"{where}: $ref chain longer than {_MAX_DEPTH}; is it a cycle?")
+        if "allOf" in flat:
+            merged = {key: value for key, value in flat.items() if key != "allOf"}
+            for index, part in enumerate(flat["allOf"]):
+                part_flat = self._flatten(part, f"{where}/allOf/{index}")
+                merged = _merge(merged, part_flat, where)
+            return merged
+        return flat
+
+    def _resolve(self, ref: object, where: str) -> JSONSchema:
+        """The subschema a local `$ref` (`#/$defs/Name`) points at."""
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            raise SchemaError(
+                f"{where}/$ref: only local references such as '#/$defs/Name' "
+                f"are supported, got {ref!r}"
+            )
+        node: Any = self.root
+        for token in filter(None, unquote(ref[1:]).split("/")):
+            key = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, Mapping) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            else:
+                raise SchemaError(f"{where}/$ref: {ref!r} does not exist in this schema")
+        if not isinstance(node, Mapping | bool):
+            raise SchemaError(f"{where}/$ref: {ref!r} points at a {type(node).__name__}")
+        return node
+
+    def _branch(self, schema: Mapping[str, Any], keyword: str, where: str, depth: int) -> Any:
+        """A value for one branch of `anyOf`/`oneOf` (for oneOf, one no other branch takes)."""
+        branches = schema[keyword]
+        if not isinstance(branches, list) or not branches:
+            raise SchemaError(f"{where}/{keyword}: expected a non-empty array of schemas")
+        rest = {key: value for key, value in schema.items() if key != keyword}
+        order = list(range(len(branches)))
+        self.rng.shuffle(order)
+        for index in order:
+            here = f"{where}/{keyword}/{index}"
+            branch = self._flatten(branches[index], here)
+            candidate = self.value(_merge(rest, branch, here), here, depth + 1)
+            if keyword == "anyOf" or self._matching(branches, candidate) == 1:
+                return candidate
+        raise SchemaError(
+            f"{where}/oneOf: every value generated matched more than one branch; "
+            "oneOf needs branches that exclude each other"
+        )
+
+    def _matching(self, branches: list[JSONSchema], candidate: Any) -> int:
+        """How many of `branches` accept `candidate`."""
+        if self._validator is None:
+            # Imported lazily: only oneOf needs a validator, and jsonschema is slow to import.
+            # import_module rather than an import statement: jsonschema ships no type hints.
+            validator_for = importlib.import_module("jsonschema.validators").validator_for
+            root = self.root if isinstance(self.root, Mapping) else {}
+            self._validator = validator_for(root)(root)
+        return sum(bool(self._validator.evolve(schema=b).is_valid(candidate)) for b in branches)
+
+    def _kind(self, schema: Mapping[str, Any], where: str, depth: int) -> str:
+        """The JSON type to produce: declared, or inferred from the keywords present."""
+        declared = schema.get("type")
+        if declared is None:
+            kinds = [_inferred_kind(schema)]
+        elif isinstance(declared, str):
+            kinds = [declared]
+        elif isinstance(declared, list) and declared and all(isinstance(k, str) for k in declared):
+            kinds = list(declared)
+        else:
+            raise SchemaError(
+                f"{where}/type: expected a type name or a non-empty list of them, got {declared!r}"
+            )
+        unknown = [kind for kind in kinds if kind not in _KINDS]
+        if unknown:
+            raise SchemaError(
+                f"{where}/type: unknown type {unknown[0]!r}; expected one of {_KINDS}"
+            )
+        if schema.get("nullable") is True:  # OpenAPI 3.0 spelling of ["...", "null"]
+            kinds.append("null")
+        concrete = [kind for kind in kinds if kind != "null"]
+        # Mostly concrete values, so that nullable fields still exercise the agent's parsing.
+        if not concrete or ("null" in kinds and (depth >= _SHALLOW or self.rng.random() < 0.25)):
+            return "null"
+        return self.rng.choice(concrete)
+
+    def _object(self, schema: Mapping[str, Any], where: str, depth: int) -> dict[str, Any]:
+        """An object with every required property and a seeded choice of the optional ones."""
+        properties: Mapping[str, JSONSchema] = schema.get("properties", {})
+        required: list[str] = list(schema.get("required", []))
+        extra: JSONSchema = schema.get("additionalProperties", True)
+        low, high = schema.get("minProperties", 0), schema.get("maxProperties")
+        if high is not None and len(required) > high:
+            raise SchemaError(
+                f"{where}: {len(required)} required properties exceed maxProperties {high}"
+            )
+        optional = [name for name in properties if name not in required]
+        picked = {name for name in optional if depth < _SHALLOW and self.rng.random() < 0.5}
+        # minProperties first takes optional properties in order, then invents extra names.
+        for name in optional:
+            if len(required) + len(picked) >= low:
+                break
+            picked.add(name)
+        kept = [name for name in optional if name in picked]
+        kept = kept[: high - len(required)] if high is not None else kept
+        names = [name for name in properties if name in required or name in kept]
+        names += [name for name in required if name not in properties]
+        if extra is not False:
+            names += [f"extra_{n}" for n in range(low - len(names))]
+        if len(names) < low:
+            raise SchemaError(
+                f"{where}: minProperties {low} cannot be met with additionalProperties false"
+            )
+        values: dict[str, Any] = {}
+        for name in names:
+            if name not in properties and extra is False:
+                raise SchemaError(
+                    f"{where}/required: {name!r} is required, but neither "
+                    "declared in properties nor allowed as an additional one"
+                )
+            sub = properties.get(name, extra)
+            values[name] = self.value(sub, f"{where}/properties/{name}", depth + 1)
+        return values
+
+    def _array(self, schema: Mapping[str, Any], where: str, depth: int) -> list[Any]:
+        """An array within minItems/maxItems whose items follow `items`/`prefixItems`."""
+        prefix: list[JSONSchema] = schema.get("prefixItems", [])
+        rest: JSONSchema = schema.get("items", True)
+        if isinstance(rest, list):  # draft 4-7 tuple form
+            prefix, rest = rest, schema.get("additionalItems", True)
+        low, high = schema.get("minItems", 0), schema.get("maxItems")
+        if high is not None and high < low:
+            raise SchemaError(f"{where}: minItems {low} is greater than maxItems {high}")
+        if depth >= _SHALLOW:
+            count = low
+        else:
+            floor = max(low, 1 if high is None or high > 0 else 0)
+            count = self.rng.randint(floor, floor + 2 if high is None else min(floor + 2, high))
+        if rest is False:
+            count = min(count, len(prefix))
+        items: list[Any] = []
+        seen: set[str] = set()
+        for index in range(count):
+            sub = prefix[index] if index < len(prefix) else rest
+            for _ in range(8):  # uniqueItems: a few redraws before giving up on this slot
+                item = self.value(sub, f"{where}/items/{index}", depth + 1)
+                key = json.dumps(item, sort_keys=True)
+                if not schema.get("uniqueItems") or key not in seen:
+                    break
+            else:
+                if len(items) >= low:
+                    break
+                raise SchemaError(f"{where}: cannot find {low} distinct items for uniqueItems")
+            seen.add(key)
+            items.append(item)
+        if len(items) < low:
+            raise SchemaError(f"{where}: minItems {low} but items beyond {len(items)} are false")
+        return items
+
+    def _string(self, schema: Mapping[str, Any], where: str) -> str:
+        """A string of words, or a value of the declared `format`, within the length bounds."""
+        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        if high is not None and high < low:
+            raise SchemaError(f"{where}: minLength {low} is greater than maxLength {high}")
+        make = _FORMATS.get(schema.get("format", ""))
+        if make is not None:
+            text = make(self.rng)
+            # Length bounds are assertions and formats by default only annotations: bounds win.
+            if low <= len(text) and (high is None or len(text) <= high):
+                return text
+        floor = low or min(4, high if high is not None else 4)
+        length = self.rng.randint(floor, min(floor + 20, high if high is not None else floor + 20))
+        text = ""
+        while len(text) < length:
+            text = f"{text} {_word(self.rng)}" if text else _word(self.rng)
+        text = text[:length]
+        return text if not text.endswith(" ") else text[:-1] + "s"
+
+    def _number(self, schema: Mapping[str, Any], where: str, *, integral: bool) -> int | float:
+        """A number within the bounds that is a multiple of `multipleOf` when given."""
+        step_raw = schema.get("multipleOf")
+        step = Fraction(str(step_raw)) if step_raw is not None else Fraction(1 if integral else 0)
+        if integral:
+            step = Fraction(step.numerator)  # smallest integer that is a multiple of the step
+        low, low_open, high, high_open = _bounds(schema)
+        span = max(Fraction(_DEFAULT_SPAN), step * 10)
+        low = low if low is not None else (high - span if high is not None else Fraction(0))
+        high = high if high is not None else low + span
+        if step:
+            first = math.ceil(low / step) + (1 if low_open and (low / step).denominator == 1 else 0)
+            last = math.floor(high / step) - (
+                1 if high_open and (high / step).denominator == 1 else 0
+            )
+            if first > last:
+                raise SchemaError(f"{where}: no multiple of {step_raw or 1} lies within the bounds")
+            return self._multiple(first, last, step, integral)
+        if high < low or (high == low and (low_open or high_open)):
+            raise SchemaError(f"{where}: the bounds leave no number ({float(low)}..{float(high)})")
+        value = round(float(low) + self.rng.random() * float(high - low), 2)
+        if (
+            value < low
+            or value > high
+            or (low_open and value == low)
+            or (high_open and value == high)
+        ):
+            value = float((low + high) / 2)  # rounding left the range: the midpoint never does
+        return value
+
+    def _multiple(self, first: int, last: int, step: Fraction, integral: bool) -> int | float:
+        """`k * step` for a seeded k in [first, last], exact when the value is a float."""
+        k = self.rng.randint(first, last)
+        if integral or (k * step).denominator == 1:
+            return int(k * step)
+        # Validators check multipleOf with float division (0.3 / 0.1 != 3): prefer a k whose
+        # float survives that check, so agents validating with jsonschema accept the value.
+        for candidate in [k, *range(first, min(last, first + 64) + 1)]:
+            value, divisor = float(candidate * step), float(step)
+            if (value / divisor).is_integer():
+                return value
+        return float(k * step)
+
+
+def _bounds(schema: Mapping[str, Any]) -> tuple[Fraction | None, bool, Fraction | None, bool]:
+    """(low, low exclusive, high, high exclusive), reading both exclusive* spellings."""
+    result: list[Any] = []
+    for inclusive, exclusive, pick in (
+        ("minimum", "exclusiveMinimum", max),
+        ("maximum", "exclusiveMaximum", min),
+    ):
+        bound, open_ = schema.get(inclusive), schema.get(exclusive)
+        candidates: list[tuple[Fraction, bool]] = []
+        if bound is not None:
+            candidates.append((Fraction(str(bound)), open_ is True))  # draft 4: a flag
+        if open_ is not None and not isinstance(open_, bool):
+            candidates.append((Fraction(str(open_)), True))
+        if not candidates:
+            result += [None, False]
+            continue
+        # The stricter bound wins; at equal values the exclusive one is stricter.
+        value = pick(c[0] for c in candidates)
+        result += [value, any(c[1] for c in candidates if c[0] == value)]
+    return result[0], result[1], result[2], result[3]
+
+
+def _inferred_kind(schema: Mapping[str, Any]) -> str:
+    """The type a schema without `type` most plausibly wants."""
+    keywords = set(schema)
+    if keywords & {"properties", "required", "additionalProperties", "minProperties"}:
+        return "object"
+    if keywords & {"items", "prefixItems", "minItems", "maxItems", "uniqueItems"}:
+        return "array"
+    if keywords & {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}:
+        return "number"
+    return "string"

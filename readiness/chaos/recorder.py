@@ -1,0 +1,275 @@
+"""The ground truth: every upstream exchange the proxies saw, in order, queryable."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from readiness.chaos.messages import Headers
+
+DEFAULT_BODY_CAP = 64 * 1024
+_JSONL_BUFFER = 1024 * 1024
+_EMPTY_DIGEST = "sha256:" + hashlib.sha256(b"").hexdigest()
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request the agent sent through a proxy, and what it got back.
+
+    Headers and bodies are those seen on the agent's side of the proxy: the
+    request as the agent sent it, the response as the agent received it (after any
+    fault rewrote it). Bodies are truncated to the recorder's cap; `*_size` and
+    `*_digest` always describe the whole body. `status` is None when the agent got
+    no response at all (reset, never answered); a target the proxy could not reach
+    is recorded as the 502/504 the agent received, with `error` saying why.
+    Times are `time.time()` epoch seconds: `started_at` when the request head was
+    complete, `ended_at` once the response was fully handed to the socket.
+    """
+
+    seq: int
+    upstream: str
+    method: str
+    path: str
+    status: int | None
+    request_headers: Pairs
+    response_headers: Pairs
+    request_digest: str | None
+    response_digest: str | None
+    request_size: int
+    response_size: int
+    request_body: bytes
+    response_body: bytes
+    started_at: float
+    ended_at: float
+    correlation_id: str | None
+    fault: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict; bodies are UTF-8 text when they decode, else base64.
+
+        `request_body_encoding` / `response_body_encoding` say which ("utf-8" or
+        "base64"), so the bytes can be restored exactly. Headers become [name, value]
+        lists, in wire order.
+        """
+        request_body, request_encoding = _body_text(self.request_body)
+        response_body, response_encoding = _body_text(self.response_body)
+        return {
+            "seq": self.seq,
+            "upstream": self.upstream,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "request_headers": [list(pair) for pair in self.request_headers],
+            "response_headers": [list(pair) for pair in self.response_headers],
+            "request_digest": self.request_digest,
+            "response_digest": self.response_digest,
+            "request_size": self.request_size,
+            "response_size": self.response_size,
+            "request_body": request_body,
+            "request_body_encoding": request_encoding,
+            "response_body": response_body,
+            "response_body_encoding": response_encoding,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "correlation_id": self.correlation_id,
+            "fault": self.fault,
+            "error": self.error,
+        }
+
+
+def _body_text(body: bytes) -> tuple[str, str]:
+    """A body as (text, encoding): UTF-8 when it decodes cleanly, base64 otherwise."""
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), "base64"
+
+
+def _digest(body: bytes) -> str:
+    """`sha256:<hex>` of a body."""
+    return "sha256:" + hashlib.sha256(body).hexdigest() if body else _EMPTY_DIGEST
+
+
+def correlation_id(headers: Headers) -> str | None:
+    """X-Request-ID if present, else the trace-id of a W3C traceparent, else None."""
+    traceparent = None
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "x-request-id" and value:
+            return value
+        if lowered == "traceparent" and traceparent is None:
+            traceparent = value
+    if traceparent is not None:
+        parts = traceparent.strip().split("-")
+        if len(parts) >= 4 and len(parts[1]) == 32:
+            return parts[1].lower()
+    return None
+
+
+Predicate = Callable[[Exchange], bool]
+
+
+class Recorder:
+    """Thread-safe, append-only log of exchanges with an optional JSONL sink.
+
+    Sequence numbers start at 1 and are unique per recorder. Use `exchanges()` to
+    query and `await wait_for(...)` to wait for traffic without polling. With
+    `jsonl_path`, each exchange is appended as one JSON line through a 1 MiB
+    buffer; `close()` flushes it (call it, or use the recorder as a context manager).
+    """
+
+    def __init__(
+        self, jsonl_path: Path | str | None = None, *, body_cap: int = DEFAULT_BODY_CAP
+    ) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Exchange] = []
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        self._body_cap = body_cap
+        self._sink: IO[str] | None = None
+        if jsonl_path is not None:
+            self._sink = open(jsonl_path, "w", encoding="utf-8", buffering=_JSONL_BUFFER)  # noqa: SIM115 - closed in close()
+
+    def record(
+        self,
+        *,
+        upstream: str,
+        method: str,
+        path: str,
+        status: int | None,
+        request_headers: Headers,
+        response_headers: Headers,
+        request_body: bytes,
+        response_body: bytes | None,
+        started_at: float,
+        ended_at: float,
+        fault: str | None = None,
+        error: str | None = None,
+    ) -> Exchange:
+        """Append one exchange (digests, sizes, truncation and seq are computed here).
+
+        `response_body` None means there was no response at all.
+        """
+        cap = self._body_cap
+        no_response = response_body is None
+        response_bytes = b"" if response_body is None else response_body
+        fields = (
+            upstream,
+            method,
+            path,
+            status,
+            tuple(request_headers),
+            tuple(response_headers),
+            _digest(request_body),
+            None if no_response else _digest(response_bytes),
+            len(request_body),
+            len(response_bytes),
+            request_body if len(request_body) <= cap else request_body[:cap],
+            response_bytes if len(response_bytes) <= cap else response_bytes[:cap],
+            started_at,
+            ended_at,
+            correlation_id(request_headers),
+            fault,
+            error,
+        )
+        with self._lock:
+            exchange = Exchange(len(self._items) + 1, *fields)
+            self._items.append(exchange)
+            if self._sink is not None:
+                self._sink.write(json.dumps(exchange.to_json(), separators=(",", ":")) + "\n")
+            waiters = self._waiters
+        if waiters:
+            self._wake(waiters)
+        return exchange
+
+    def exchanges(
+        self,
+        upstream: str | None = None,
+        correlation_id: str | None = None,
+        since_seq: int | None = None,
+    ) -> list[Exchange]:
+        """Recorded exchanges in seq order, filtered; `since_seq` is exclusive."""
+        with self._lock:
+            items = self._items[since_seq:] if since_seq else list(self._items)
+        if upstream is not None:
+            items = [item for item in items if item.upstream == upstream]
+        if correlation_id is not None:
+            items = [item for item in items if item.correlation_id == correlation_id]
+        return items
+
+    async def wait_for(
+        self, predicate: Predicate, timeout: float, *, count: int = 1
+    ) -> list[Exchange]:
+        """Wait until at least `count` exchanges match `predicate`; return all matches.
+
+        Considers exchanges already recorded too. Wakes on each new exchange (no
+        polling). Raises `TimeoutError` naming how many matched after `timeout` s.
+        """
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        entry = (loop, event)
+        matches: list[Exchange] = []
+        seen = 0
+        with self._lock:
+            self._waiters = [*self._waiters, entry]  # copy-on-write: record() iterates unlocked
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    event.clear()
+                    with self._lock:
+                        fresh = self._items[seen:]
+                    seen += len(fresh)
+                    matches.extend(item for item in fresh if predicate(item))
+                    if len(matches) >= count:
+                        return matches
+                    await event.wait()
+        except TimeoutError:
+            raise TimeoutError(
+                f"{len(matches)} of {count} expected exchanges matched within {timeout} s"
+            ) from None
+        finally:
+            with self._lock:
+                self._waiters = [waiter for waiter in self._waiters if waiter is not entry]
+
+    def _wake(self, waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]) -> None:
+        """Set each waiter's event on its own loop (record() may run on another thread)."""
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        for loop, event in waiters:
+            if loop is current:
+                event.set()
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(event.set)
+
+    def flush(self) -> None:
+        """Push buffered JSONL lines to the file."""
+        with self._lock:
+            if self._sink is not None:
+                self._sink.flush()
+
+    def close(self) -> None:
+        """Flush and close the JSONL sink; recorded exchanges stay queryable."""
+        with self._lock:
+            sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.close()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,339 @@
+"""Read readiness.toml (or [tool.readiness] in pyproject.toml) into a validated Config."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from readiness.chaos.catalogue import FAULT_NAMES
+from readiness.config import fields as f
+from readiness.config.errors import ConfigError, describe
+from readiness.config.model import (
+    AgentConfig,
+    AlertsConfig,
+    AuthConfig,
+    ComplianceConfig,
+    Config,
+    DataConfig,
+    DocsConfig,
+    GateConfig,
+    LoadConfig,
+    OwnerConfig,
+    ProviderConfig,
+    ScenarioConfig,
+    UpstreamConfig,
+    VersionConfig,
+)
+from readiness.contract import DEFAULT_ENDPOINTS, parse_endpoint
+from readiness.items import ITEM_KEYS
+
+Spec = Mapping[str, f.Field]
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_WRITE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|\*) /\S*$")
+
+
+def _env_name(value: Any, where: f.Where) -> str:
+    if not isinstance(value, str) or not _ENV_NAME.match(value):
+        raise where.error("an environment variable name such as LLM_BASE_URL", value,
+                          'write env = "LLM_BASE_URL"')
+    return value
+
+
+def _target(value: Any, where: f.Where) -> str:
+    text = f.nonempty_string(value, where)
+    if text == "sim:openai" or text.startswith("cassette:") and len(text) > 9:
+        return text
+    if re.match(r"^https?://[^/\s]+(/\S*)?$", text):
+        return text
+    raise where.error('a URL (http://host:port), "sim:openai" or "cassette:PATH"', value,
+                      'write target = "http://127.0.0.1:9101" or target = "sim:openai"')
+
+
+def _writes(value: Any, where: f.Where) -> tuple[str, ...]:
+    items = f.string_list(value, where)
+    for item in items:
+        if not _WRITE.match(item):
+            raise where.error('writes such as "POST /leads/*/assign" (METHOD, space, path glob)',
+                              item, 'write writes = ["POST /leads/*/assign"]')
+    return items
+
+
+def _source(value: Any, where: f.Where) -> str:
+    text = f.nonempty_string(value, where)
+    if text == "faker" or re.match(r"^(jsonl|csv):.+", text):
+        return text
+    raise where.error('"faker", "jsonl:PATH" or "csv:PATH"', value, 'write source = "faker"')
+
+
+def _faults(value: Any, where: f.Where) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise where.error("a table of fault rates", value, "write faults = { rate_limit = 0.05 }")
+    rates = {}
+    for name, rate in value.items():
+        inner = f.Where(where.file, f"{where.key}.{name}")
+        if name not in FAULT_NAMES:
+            close = difflib.get_close_matches(name, FAULT_NAMES, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise inner.error("a fault name of the catalogue", name,
+                              f"{hint}fault names are: {', '.join(FAULT_NAMES)}")
+        rates[name] = f.number(0, 1)(rate, inner)
+    return rates
+
+
+def _items(value: Any, where: f.Where) -> tuple[str, ...]:
+    keys = f.string_list(value, where)
+    for key in keys:
+        if key not in ITEM_KEYS:
+            raise where.error("item keys of the nine-point scorecard", key,
+                              f"use some of: {', '.join(ITEM_KEYS)}")
+    return keys
+
+
+_AGENT: Spec = {
+    "name": f.Field(f.nonempty_string, required=True, example='name = "lead-router"'),
+    "start": f.Field(f.nonempty_string),
+    "url": f.Field(f.nonempty_string),
+    "app": f.Field(f.nonempty_string),
+    "health": f.Field(f.nonempty_string, default="/health"),
+    "startup_timeout_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
+    "deadline_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
+    "source": f.Field(f.string_list, default=()),
+    "env": f.Field(f.string_table, default={}),
+    "fields": f.Field(f.string_table, default={}),
+}
+_AUTH: Spec = {"invoke_token": f.Field(f.string), "operator_token": f.Field(f.string)}
+_UPSTREAM: Spec = {
+    "kind": f.Field(f.choice("llm", "tool"), required=True, example='kind = "tool"'),
+    "target": f.Field(_target, required=True, example='target = "sim:openai"'),
+    "env": f.Field(_env_name, required=True, example='env = "CRM_BASE_URL"'),
+    "writes": f.Field(_writes, default=()),
+    "start": f.Field(f.nonempty_string),
+    "health": f.Field(f.nonempty_string),
+    "startup_timeout_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
+    "seed": f.Field(f.number(0, integer=True), default=0),
+}
+_SCENARIO: Spec = {
+    "source": f.Field(_source, default="faker"),
+    "fields": f.Field(f.string_table, default={}),
+    "seed": f.Field(f.number(0, integer=True), default=0),
+    "volume_per_day": f.Field(f.number(1, integer=True)),
+    "locale": f.Field(f.nonempty_string, default="en_US"),
+}
+_LOAD: Spec = {
+    "users": f.Field(f.number(1, integer=True), default=10),
+    "duration": f.Field(f.duration, default=20.0),
+    "p95_ms": f.Field(f.number(0, exclusive_min=True), default=2000.0),
+    "max_error_rate": f.Field(f.number(0, 1), default=0.01),
+    "faults": f.Field(_faults, default={}),
+    "peak_factor": f.Field(f.number(1), default=3.0),
+}
+_ALERTS: Spec = {
+    "env": f.Field(_env_name, default="ALERT_WEBHOOK_URL"),
+    "within_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
+}
+_VERSION: Spec = {"files": f.Field(f.string_list, default=())}
+_OWNER: Spec = {
+    "name": f.Field(f.string), "role": f.Field(f.string), "contact": f.Field(f.string),
+    "backup": f.Field(f.string), "backup_contact": f.Field(f.string),
+    "handle": f.Field(f.string), "reviewed": f.Field(f.date),
+    "max_age_days": f.Field(f.number(1, integer=True), default=90),
+    "codeowners": f.Field(f.nonempty_string),
+}
+_DOCS: Spec = {key: f.Field(f.nonempty_string) for key in ("runbook", "faq", "escalation",
+                                                            "training")}
+_PROVIDER: Spec = {
+    "model": f.Field(f.string), "host": f.Field(f.string), "region": f.Field(f.string),
+    "retention_days": f.Field(f.number(0, integer=True)),
+    "trains_on_inputs": f.Field(f.boolean),
+}
+_DATA: Spec = {
+    "reads": f.Field(f.string_list, default=()), "writes": f.Field(f.string_list, default=()),
+    "retention_days": f.Field(f.number(0, integer=True)), "pii": f.Field(f.string_list, default=()),
+}
+_COMPLIANCE: Spec = {"frameworks": f.Field(f.string_list, default=())}
+_GATE: Spec = {
+    "required": f.Field(_items, default=ITEM_KEYS),
+    "min_score": f.Field(f.number(0, 10), default=7.0),
+}
+SECTIONS: dict[str, Spec] = {
+    "agent": _AGENT, "auth": _AUTH, "upstreams": {}, "scenario": _SCENARIO, "load": _LOAD,
+    "alerts": _ALERTS, "version": _VERSION, "owner": _OWNER, "docs": _DOCS,
+    "provider": _PROVIDER, "data": _DATA, "compliance": _COMPLIANCE, "gate": _GATE,
+}
+_AGENT_SUBTABLES = ("paths", "env", "fields")
+
+
+def find_config(start: Path) -> Path:
+    """readiness.toml in `start`, else a pyproject.toml there with [tool.readiness]."""
+    candidate = start / "readiness.toml"
+    if candidate.is_file():
+        return candidate
+    pyproject = start / "pyproject.toml"
+    if pyproject.is_file() and "tool" in (data := _read_toml(pyproject)) \
+            and "readiness" in data["tool"]:
+        return pyproject
+    raise ConfigError(start / "readiness.toml", "", "a readiness.toml (or [tool.readiness] in "
+                      "pyproject.toml) in this folder", "neither",
+                      "run `readiness init` to write one, or pass --config PATH")
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Parse and validate a configuration file; every mistake is a ConfigError."""
+    file = Path(path) if path is not None else find_config(Path.cwd())
+    data = _read_toml(file)
+    if file.name == "pyproject.toml":
+        data = data.get("tool", {}).get("readiness")
+        if not isinstance(data, dict):
+            raise ConfigError(file, "[tool.readiness]", "a [tool.readiness] table", "none",
+                              "add [tool.readiness.agent] etc., or use a readiness.toml")
+        prefix = "tool.readiness."
+    else:
+        prefix = ""
+    return _build(file, data, prefix)
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(file, "", "a readable TOML file", "no such file",
+                          "check the path, or run `readiness init` to write one") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file, "", "a readable TOML file", f"it cannot be read ({exc})",
+                          "check the file's permissions and encoding (UTF-8)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "", "valid TOML", f"a syntax error: {exc}",
+                          "correct the line the error names (strings need quotes)") from None
+
+
+def _section(file: Path, data: Mapping[str, Any], name: str, spec: Spec, prefix: str,
+             allow: tuple[str, ...] = ()) -> dict[str, Any]:
+    raw = data.get(name, {})
+    key = f"{prefix}{name}"
+    if not isinstance(raw, dict):
+        raise ConfigError(file, f"[{key}]", "a table", describe(raw), f"write [{key}] as a table")
+    out: dict[str, Any] = {}
+    for child, value in raw.items():
+        if child in allow:
+            continue
+        if child not in spec:
+            raise _unknown(file, key, child, list(spec) + list(allow))
+        out[child] = spec[child].convert(value, f.Where(str(file), f"[{key}] {child}"))
+    for child, field in spec.items():
+        if child not in out:
+            if field.required:
+                raise ConfigError(file, f"[{key}] {child}", f"the required key {child}",
+                                  "it missing", f"add {field.example or child + ' = ...'}")
+            out[child] = field.default
+    return out
+
+
+def _unknown(file: Path, section: str, key: str, known: list[str]) -> ConfigError:
+    close = difflib.get_close_matches(key, known, n=1)
+    fix = f"rename it to {close[0]!r}" if close else "remove it, or check its spelling"
+    return ConfigError(file, f"[{section}] {key}", f"one of the keys {', '.join(known)}",
+                       f"the unknown key {key!r}", fix)
+
+
+def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
+    for name in data:
+        if name not in SECTIONS:
+            raise _unknown(file, prefix.rstrip(".") or "top level", name, list(SECTIONS))
+    root = file.resolve().parent
+    agent = _agent(file, data, prefix)
+    upstreams = _upstreams(file, data.get("upstreams", {}), prefix)
+    owner = _section(file, data, "owner", _OWNER, prefix)
+    if owner["codeowners"] is not None:
+        owner["codeowners"] = root / owner["codeowners"]
+    docs = {k: (root / v if v else None)
+            for k, v in _section(file, data, "docs", _DOCS, prefix).items()}
+    load = _section(file, data, "load", _LOAD, prefix)
+    load["duration_s"] = load.pop("duration")
+    return Config(
+        path=file.resolve(), root=root, agent=agent,
+        auth=AuthConfig(**_section(file, data, "auth", _AUTH, prefix)),
+        upstreams=upstreams,
+        scenario=ScenarioConfig(**_section(file, data, "scenario", _SCENARIO, prefix)),
+        load=LoadConfig(**load),
+        alerts=AlertsConfig(**_section(file, data, "alerts", _ALERTS, prefix)),
+        version=VersionConfig(**_section(file, data, "version", _VERSION, prefix)),
+        owner=OwnerConfig(**owner), docs=DocsConfig(**docs),
+        provider=ProviderConfig(**_section(file, data, "provider", _PROVIDER, prefix)),
+        data=DataConfig(**_section(file, data, "data", _DATA, prefix)),
+        compliance=ComplianceConfig(**_section(file, data, "compliance", _COMPLIANCE, prefix)),
+        gate=GateConfig(**_section(file, data, "gate", _GATE, prefix)),
+    )
+
+
+def _agent(file: Path, data: Mapping[str, Any], prefix: str) -> AgentConfig:
+    if "agent" not in data:
+        raise ConfigError(file, f"[{prefix}agent]", "an [agent] table naming the agent and how "
+                          "to reach it", "no [agent] table",
+                          'add [agent] with name = "..." and start = "..." or url = "..."')
+    values = _section(file, data, "agent", _AGENT, prefix, allow=("paths",))
+    section = f"[{prefix}agent]"
+    modes = [k for k in ("start", "url", "app") if values[k]]
+    if not modes:
+        raise ConfigError(file, f"{section} start/url/app", "one way to reach the agent",
+                          "none of start, url or app",
+                          'add start = "python -m my_agent --port {port}", or url = "http://..."')
+    if values["app"] and (values["start"] or values["url"]):
+        raise ConfigError(file, f"{section} app", "app alone (in-process ASGI)",
+                          "app together with start/url",
+                          "keep app for in-process mode, or start/url for a separate process")
+    if values["start"] and not values["url"]:
+        values["url"] = "http://127.0.0.1:{port}"
+    if values["url"] and not re.match(r"^https?://", values["url"]):
+        raise ConfigError(file, f"{section} url", "an http:// or https:// URL",
+                          describe(values["url"]), 'write url = "http://127.0.0.1:{port}"')
+    if values["app"] and not re.match(r"^[\w.]+:[\w.]+$", values["app"]):
+        raise ConfigError(file, f"{section} app", 'an import path "package.module:attribute"',
+                          describe(values["app"]), 'write app = "my_agent.app:app"')
+    endpoints = dict(DEFAULT_ENDPOINTS)
+    paths = data["agent"].get("paths", {})
+    if not isinstance(paths, dict):
+        raise ConfigError(file, f"[{prefix}agent.paths]", "a table", describe(paths),
+                          'write [agent.paths] with control = "PUT /admin/mode"')
+    for key, spec in paths.items():
+        where = f"[{prefix}agent.paths] {key}"
+        if key not in DEFAULT_ENDPOINTS:
+            raise _unknown(file, f"{prefix}agent.paths", key, list(DEFAULT_ENDPOINTS))
+        try:
+            endpoints[key] = parse_endpoint(f.string(spec, f.Where(str(file), where)),
+                                            DEFAULT_ENDPOINTS[key])
+        except ValueError:
+            raise ConfigError(file, where, 'an endpoint such as "PUT /admin/mode" or "/admin/mode"',
+                              describe(spec), f'write {key} = "{DEFAULT_ENDPOINTS[key]}"') from None
+    values["endpoints"] = endpoints
+    return AgentConfig(**values)
+
+
+def _upstreams(file: Path, raw: Any, prefix: str) -> dict[str, UpstreamConfig]:
+    if not isinstance(raw, dict):
+        raise ConfigError(file, f"[{prefix}upstreams]", "tables such as [upstreams.llm]",
+                          describe(raw), "write [upstreams.NAME] tables")
+    upstreams = {}
+    env_seen: dict[str, str] = {}
+    for name, table in raw.items():
+        if not isinstance(table, dict):
+            raise ConfigError(file, f"[{prefix}upstreams.{name}]", "a table", describe(table),
+                              f"write [upstreams.{name}] with kind, target and env")
+        values = _section(file, raw, name, _UPSTREAM, f"{prefix}upstreams.")
+        key = f"[{prefix}upstreams.{name}]"
+        if "{port}" in values["target"] and not values["start"]:
+            raise ConfigError(file, f"{key} target", "a fixed address (no {port}) when the "
+                              "harness does not start this upstream", describe(values["target"]),
+                              'add start = "..." so the harness starts it, or a fixed port')
+        if values["env"] in env_seen:
+            raise ConfigError(file, f"{key} env", "a variable no other upstream uses",
+                              f"{values['env']!r}, also used by [upstreams.{env_seen[values['env']]}]",
+                              "give each upstream its own environment variable")
+        env_seen[values["env"]] = name
+        upstreams[name] = UpstreamConfig(name=name, **values)
+    return upstreams
