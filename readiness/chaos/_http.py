@@ -38,6 +38,14 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 _READ_CHUNK = 64 * 1024
 
 
+class PeerClosed(ConnectionError):
+    """The peer closed or reset the connection before sending any byte of a response.
+
+    On a reused keep-alive connection this means the peer had already given up on
+    it, so the request can be sent again on a fresh connection.
+    """
+
+
 class HttpProtocolError(Exception):
     """The peer sent something that is not acceptable HTTP/1.1.
 
@@ -118,9 +126,7 @@ async def _read_head(reader: asyncio.StreamReader) -> bytes | None:
                 return None
             raise HttpProtocolError("connection closed in the middle of a message head") from None
         except asyncio.LimitOverrunError:
-            raise HttpProtocolError(
-                f"message head exceeds {MAX_HEADER_BYTES} bytes", 431
-            ) from None
+            raise HttpProtocolError(f"message head exceeds {MAX_HEADER_BYTES} bytes", 431) from None
         if len(data) > MAX_HEADER_BYTES:
             raise HttpProtocolError(f"message head exceeds {MAX_HEADER_BYTES} bytes", 431)
         # RFC 9112 section 2.2: ignore empty lines before a start line.
@@ -169,9 +175,7 @@ async def _read_body(reader: asyncio.StreamReader, head: _Head, max_body: int) -
     if not length:
         return b""
     if length > max_body:
-        raise HttpProtocolError(
-            f"body of {length} bytes exceeds the {max_body}-byte limit", 413
-        )
+        raise HttpProtocolError(f"body of {length} bytes exceeds the {max_body}-byte limit", 413)
     try:
         return await reader.readexactly(length)
     except asyncio.IncompleteReadError as exc:
@@ -230,13 +234,17 @@ async def read_response(
 
     Interim 1xx responses are skipped. A response with neither Content-Length nor
     chunked encoding is read until the peer closes (and the connection is spent).
-    Raises `HttpProtocolError` for garbage, `asyncio.IncompleteReadError` when the
-    peer closed before sending any byte of the head (a stale keep-alive connection).
+    Raises `PeerClosed` when the peer closed before sending any byte (a stale
+    keep-alive connection), `HttpProtocolError` for garbage or an oversized body,
+    `ConnectionError` or `asyncio.IncompleteReadError` when it closed mid-response.
     """
-    while True:
+    try:
         data = await _read_head(reader)
+    except ConnectionError as exc:
+        raise PeerClosed(str(exc)) from exc
+    while True:
         if data is None:
-            raise asyncio.IncompleteReadError(b"", None)
+            raise PeerClosed("connection closed before a response")
         head = _parse_head(data)
         version, _, rest = head.first_line.partition(" ")
         status_text, _, reason = rest.partition(" ")
@@ -245,6 +253,7 @@ async def read_response(
         status = int(status_text)
         if status >= 200 or status == 101:
             break
+        data = await _read_head(reader)  # an interim 1xx: the real response follows
     response = Response(status, head.headers, b"", reason)
     reusable = (head.keep_alive and not head.close) if version == "HTTP/1.0" else not head.close
     if method == "HEAD" or status in _NO_BODY_STATUSES or status < 200:
@@ -313,17 +322,20 @@ def serialize_response(
     return data + body
 
 
-def serialize_request(request: Request, *, host: str | None = None) -> bytes:
+def serialize_request(
+    request: Request, *, host: str | None = None, target: str | None = None
+) -> bytes:
     """The request as one buffer, with Content-Length from the body.
 
-    Hop-by-hop headers are dropped; when `host` is given it replaces the Host header.
+    Hop-by-hop headers and Expect are dropped (the body is already in hand); `host`
+    replaces the Host header and `target` the request target when given.
     """
-    lines = [f"{request.method} {request.target} HTTP/1.1"]
+    lines = [f"{request.method} {request.target if target is None else target} HTTP/1.1"]
     if host is not None:
         lines.append(f"Host: {host}")
     for name, value in request.headers:
         lowered = name.lower()
-        if lowered in HOP_BY_HOP or (host is not None and lowered == "host"):
+        if lowered in HOP_BY_HOP or lowered == "expect" or (host is not None and lowered == "host"):
             continue
         lines.append(f"{name}: {value}")
     body = request.body

@@ -135,8 +135,10 @@ class _Generator:
             return self.rng.random() < 0.5
         return None
 
-    def _flatten(self, schema: JSONSchema, where: str) -> Mapping[str, Any]:
+    def _flatten(self, schema: JSONSchema, where: str, hops: int = 0) -> Mapping[str, Any]:
         """The schema with `$ref` followed and `allOf` merged in (`true` becomes `{}`)."""
+        if hops > _MAX_DEPTH:
+            raise SchemaError(f"{where}: $ref/allOf chain longer than {_MAX_DEPTH}; is it a cycle?")
         if schema is False:
             raise SchemaError(f"{where}: the schema `false` accepts no value")
         if schema is True:
@@ -144,18 +146,14 @@ class _Generator:
         if not isinstance(schema, Mapping):
             raise SchemaError(f"{where}: expected a schema object, got {type(schema).__name__}")
         flat: Mapping[str, Any] = schema
-        for _ in range(_MAX_DEPTH):
-            if "$ref" not in flat:
-                break
-            target = self._flatten(self._resolve(flat["$ref"], where), where)
+        if "$ref" in flat:
+            target = self._flatten(self._resolve(flat["$ref"], where), where, hops + 1)
             siblings = {key: value for key, value in flat.items() if key != "$ref"}
             flat = _merge(target, siblings, where)
-        else:
-            raise SchemaError(f"{where}: $ref chain longer than {_MAX_DEPTH}; is it a cycle?")
         if "allOf" in flat:
             merged = {key: value for key, value in flat.items() if key != "allOf"}
             for index, part in enumerate(flat["allOf"]):
-                part_flat = self._flatten(part, f"{where}/allOf/{index}")
+                part_flat = self._flatten(part, f"{where}/allOf/{index}", hops + 1)
                 merged = _merge(merged, part_flat, where)
             return merged
         return flat
@@ -188,7 +186,8 @@ class _Generator:
         rest = {key: value for key, value in schema.items() if key != keyword}
         order = list(range(len(branches)))
         self.rng.shuffle(order)
-        for index in order:
+        # Several rounds: a branch may overlap another only for some of its values.
+        for index in order * 4:
             here = f"{where}/{keyword}/{index}"
             branch = self._flatten(branches[index], here)
             candidate = self.value(_merge(rest, branch, here), here, depth + 1)
@@ -293,7 +292,7 @@ class _Generator:
         seen: set[str] = set()
         for index in range(count):
             sub = prefix[index] if index < len(prefix) else rest
-            for _ in range(8):  # uniqueItems: a few redraws before giving up on this slot
+            for _ in range(32):  # uniqueItems: redraws before giving up on this slot
                 item = self.value(sub, f"{where}/items/{index}", depth + 1)
                 key = json.dumps(item, sort_keys=True)
                 if not schema.get("uniqueItems") or key not in seen:
@@ -343,7 +342,9 @@ class _Generator:
                 1 if high_open and (high / step).denominator == 1 else 0
             )
             if first > last:
-                raise SchemaError(f"{where}: no multiple of {step_raw or 1} lies within the bounds")
+                what = "integer" if integral else "number"
+                what += f" multiple of {step_raw}" if step_raw is not None else ""
+                raise SchemaError(f"{where}: no {what} lies between {low} and {high}")
             return self._multiple(first, last, step, integral)
         if high < low or (high == low and (low_open or high_open)):
             raise SchemaError(f"{where}: the bounds leave no number ({float(low)}..{float(high)})")

@@ -199,7 +199,7 @@ class Recorder:
     ) -> list[Exchange]:
         """Recorded exchanges in seq order, filtered; `since_seq` is exclusive."""
         with self._lock:
-            items = self._items[since_seq:] if since_seq else list(self._items)
+            items = self._items[since_seq:] if since_seq and since_seq > 0 else list(self._items)
         if upstream is not None:
             items = [item for item in items if item.upstream == upstream]
         if correlation_id is not None:

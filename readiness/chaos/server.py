@@ -100,6 +100,10 @@ class HttpServer:
         set_nodelay(writer)
         try:
             await self._exchange_loop(reader, writer)
+        except asyncio.CancelledError:
+            # close() cancels connection tasks; Python 3.11's start_server callback
+            # logs a spurious error for a task that ends cancelled, so end quietly.
+            pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away: nothing to answer
         finally:

@@ -1,0 +1,41 @@
+"""agent-readiness: decide, with evidence, whether an AI agent is ready for production.
+
+The core runs the nine-point readiness suite from a configuration and returns a
+scorecard; the pytest plugin (`pytest --readiness`) and the CLI (`readiness run`)
+are thin layers over it.
+"""
+
+__version__ = "0.1.0"
+
+from readiness.config import Config, ConfigError, load_config  # noqa: E402
+from readiness.items import ITEM_KEYS, ITEMS, Item  # noqa: E402
+from readiness.registry import REGISTRY, observer, probe  # noqa: E402
+from readiness.results import (  # noqa: E402
+    Finding,
+    Outcome,
+    ProbeResult,
+    errored,
+    failed,
+    not_applicable,
+    passed,
+)
+
+__all__ = [
+    "ITEMS",
+    "ITEM_KEYS",
+    "REGISTRY",
+    "Config",
+    "ConfigError",
+    "Finding",
+    "Item",
+    "Outcome",
+    "ProbeResult",
+    "__version__",
+    "errored",
+    "failed",
+    "load_config",
+    "not_applicable",
+    "observer",
+    "passed",
+    "probe",
+]

@@ -1,0 +1,68 @@
+"""Bring up every declared upstream behind its own recording proxy."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from readiness.chaos.proxy import RecordingProxy
+from readiness.chaos.recorder import Recorder
+from readiness.chaos.server import HttpServer
+from readiness.config import Config, ConfigError
+from readiness.config.model import UpstreamConfig
+from readiness.lifecycle import ManagedProcess, free_port
+
+
+class UpstreamSet:
+    """Simulators, started upstream processes and one recording proxy per upstream."""
+
+    def __init__(self, config: Config, out_dir: Path, recorder: Recorder,
+                 base_env: dict[str, str]) -> None:
+        self.config = config
+        self.out_dir = out_dir
+        self.recorder = recorder
+        self.base_env = base_env
+        self.env: dict[str, str] = {}
+        self.proxies: dict[str, RecordingProxy] = {}
+        self._stack = contextlib.AsyncExitStack()
+        self.processes: list[ManagedProcess] = []
+
+    async def start(self) -> dict[str, str]:
+        """Start everything; returns the environment variables to hand the agent."""
+        for upstream in self.config.upstreams.values():
+            target, suffix = await self._target(upstream)
+            proxy = RecordingProxy(upstream.name, target, self.recorder)
+            await self._stack.enter_async_context(proxy)
+            self.proxies[upstream.name] = proxy
+            self.env[upstream.env] = proxy.url + suffix
+        return self.env
+
+    async def _target(self, upstream: UpstreamConfig) -> tuple[str, str]:
+        """Where the proxy forwards, and the path suffix the agent's base URL needs."""
+        if upstream.target == "sim:openai":
+            from readiness.chaos.sim_openai import OpenAISimulator
+
+            server = HttpServer(OpenAISimulator(seed=upstream.seed))
+            await self._stack.enter_async_context(server)
+            return server.url, "/v1"
+        if upstream.target.startswith("cassette:"):
+            raise ConfigError(self.config.path, f"[upstreams.{upstream.name}] target",
+                              "a URL or sim:openai", repr(upstream.target),
+                              "cassette replay is not available in this version of "
+                              "agent-readiness; record the upstream's URL or use sim:openai")
+        if upstream.start is None:
+            return upstream.target, ""
+        port = free_port()
+        target = upstream.target.replace("{port}", str(port))
+        process = ManagedProcess(
+            f"upstream {upstream.name!r}", upstream.start, cwd=self.config.root,
+            log_path=self.out_dir / f"upstream-{upstream.name}.log", env=self.base_env, port=port)
+        self._stack.callback(process.stop)
+        self.processes.append(process)
+        process.start()
+        await process.wait_healthy(target.rstrip("/") + (upstream.health or "/"),
+                                   upstream.startup_timeout_s)
+        return target, ""
+
+    async def close(self) -> None:
+        await self._stack.aclose()
