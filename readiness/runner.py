@@ -79,9 +79,10 @@ async def run_async(config: Config, out_dir: Path, *, only: Collection[str] | No
             notes.append(f"the run could not start: {exc}")
         agent_version, components = await _agent_identity(ctx) if ctx else (None, {})
 
-    items = [results.get(item.key) or score_item(item, (), config.gate.min_score,
-                                                 _not_run_reason(item.key, selected, incomplete))
-             for item in ITEMS]
+    items = [results.get(item.key) or score_item(
+        item, (), config.gate.min_score,
+        _not_run_reason(item.key, selected, incomplete, bool(registry.probes(item.key))))
+        for item in ITEMS]
     gate = evaluate_gate(items, config.gate.required, config.gate.min_score)
     card = build(
         agent_name=config.agent.name, agent_version=agent_version, components=components,
@@ -101,12 +102,14 @@ def _uncancel() -> None:
         task.uncancel()
 
 
-def _not_run_reason(key: str, selected: Sequence[str], incomplete: bool) -> str:
+def _not_run_reason(key: str, selected: Sequence[str], incomplete: bool, built: bool) -> str:
+    if not built:
+        return "not assessed: no probes for this item are built yet"
     if key not in selected:
         return "not assessed: left out of this run by --only / -k"
     if incomplete:
         return "not assessed: the run ended before this item"
-    return "not assessed: no probes for this item are built yet"
+    return "not assessed: no probe of this item was selected"
 
 
 async def _run_item(registry: Registry, key: str, ctx: RunContext,

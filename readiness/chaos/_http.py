@@ -36,6 +36,7 @@ _REASONS = {status.value: status.phrase for status in HTTPStatus}
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NO_BODY_STATUSES = frozenset({204, 304})
 _READ_CHUNK = 64 * 1024
+_HEXDIGITS = b"0123456789abcdefABCDEF"
 
 
 class PeerClosed(ConnectionError):
@@ -69,7 +70,7 @@ class IncomingRequest:
 
 
 @dataclass(slots=True)
-class _Head:
+class Head:
     """The parts of a message head that frame the body and the connection."""
 
     first_line: str
@@ -81,7 +82,7 @@ class _Head:
     expect_continue: bool
 
 
-def _parse_head(data: bytes) -> _Head:
+def parse_head(data: bytes) -> Head:
     """Split a head (ending in CRLFCRLF) into its start line and headers."""
     lines = data[:-4].decode("latin-1").split("\r\n")
     headers: Headers = []
@@ -113,7 +114,7 @@ def _parse_head(data: bytes) -> _Head:
             keep_alive = keep_alive or "keep-alive" in tokens
         elif lowered == "expect":
             expect_continue = value.lower() == "100-continue"
-    return _Head(lines[0], headers, content_length, chunked, close, keep_alive, expect_continue)
+    return Head(lines[0], headers, content_length, chunked, close, keep_alive, expect_continue)
 
 
 async def _read_head(reader: asyncio.StreamReader) -> bytes | None:
@@ -137,6 +138,14 @@ async def _read_head(reader: asyncio.StreamReader) -> bytes | None:
         return data
 
 
+def chunk_size(line: bytes) -> int:
+    """The size in a chunk-size line (without CRLF), ignoring chunk extensions."""
+    size_text = line.split(b";", 1)[0].strip(b" \t")
+    if not size_text or size_text.strip(_HEXDIGITS) or len(size_text) > 16:
+        raise HttpProtocolError(f"invalid chunk size {size_text[:20]!r}")
+    return int(size_text, 16)
+
+
 async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
     """Decode a chunked body, discarding trailers."""
     parts: list[bytes] = []
@@ -144,13 +153,7 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
     try:
         while True:
             line = await reader.readuntil(b"\r\n")
-            size_text = line.split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise HttpProtocolError(f"invalid chunk size {size_text[:20]!r}") from None
-            if size < 0:
-                raise HttpProtocolError("negative chunk size")
+            size = chunk_size(line[:-2])
             if size == 0:
                 while (await reader.readuntil(b"\r\n")) != b"\r\n":
                     pass  # trailer fields: not forwarded
@@ -167,7 +170,7 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
         raise HttpProtocolError("chunk-size line too long") from None
 
 
-async def _read_body(reader: asyncio.StreamReader, head: _Head, max_body: int) -> bytes:
+async def _read_body(reader: asyncio.StreamReader, head: Head, max_body: int) -> bytes:
     """Read a body framed by Content-Length or chunked encoding."""
     if head.chunked:
         return await _read_chunked(reader, max_body)
@@ -201,7 +204,17 @@ async def read_request(
     if data is None:
         return None
     received_at = time.time()
-    head = _parse_head(data)
+    head = parse_head(data)
+    method, target, http10 = request_line(head)
+    if head.expect_continue and writer is not None and (head.chunked or head.content_length):
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    body = await _read_body(reader, head, max_body)
+    request = Request(method, target, head.headers, body)
+    return IncomingRequest(request, keep_alive(head, http10), http10, received_at)
+
+
+def request_line(head: Head) -> tuple[str, str, bool]:
+    """Validate a request head: (method, target, is HTTP/1.0)."""
     parts = head.first_line.split(" ")
     if len(parts) != 3:
         raise HttpProtocolError(f"malformed request line {head.first_line[:80]!r}")
@@ -219,12 +232,26 @@ async def read_request(
     if head.chunked and head.content_length is not None:
         # Both framings at once is the classic request-smuggling vector: refuse it.
         raise HttpProtocolError("request has both Content-Length and Transfer-Encoding")
-    if head.expect_continue and writer is not None and (head.chunked or head.content_length):
-        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    body = await _read_body(reader, head, max_body)
-    keep_alive = head.keep_alive and not head.close if http10 else not head.close
-    request = Request(method, target, head.headers, body)
-    return IncomingRequest(request, keep_alive, http10, received_at)
+    return method, target, http10
+
+
+def status_line(head: Head) -> tuple[int, str, bool]:
+    """Validate a response head: (status, reason, is HTTP/1.0)."""
+    version, _, rest = head.first_line.partition(" ")
+    status_text, _, reason = rest.partition(" ")
+    if not version.startswith("HTTP/1.") or len(status_text) != 3 or not status_text.isdigit():
+        raise HttpProtocolError(f"malformed status line {head.first_line[:80]!r}")
+    return int(status_text), reason, version == "HTTP/1.0"
+
+
+def keep_alive(head: Head, http10: bool) -> bool:
+    """Whether the connection stays open after this message (RFC 9112 section 9.3)."""
+    return head.keep_alive and not head.close if http10 else not head.close
+
+
+def response_has_body(method: str, status: int) -> bool:
+    """HEAD responses, 1xx, 204 and 304 never have a body."""
+    return not (method == "HEAD" or status in _NO_BODY_STATUSES or status < 200)
 
 
 async def read_response(
@@ -245,18 +272,14 @@ async def read_response(
     while True:
         if data is None:
             raise PeerClosed("connection closed before a response")
-        head = _parse_head(data)
-        version, _, rest = head.first_line.partition(" ")
-        status_text, _, reason = rest.partition(" ")
-        if not version.startswith("HTTP/1.") or len(status_text) != 3 or not status_text.isdigit():
-            raise HttpProtocolError(f"malformed status line {head.first_line[:80]!r}")
-        status = int(status_text)
+        head = parse_head(data)
+        status, reason, http10 = status_line(head)
         if status >= 200 or status == 101:
             break
         data = await _read_head(reader)  # an interim 1xx: the real response follows
     response = Response(status, head.headers, b"", reason)
-    reusable = (head.keep_alive and not head.close) if version == "HTTP/1.0" else not head.close
-    if method == "HEAD" or status in _NO_BODY_STATUSES or status < 200:
+    reusable = keep_alive(head, http10)
+    if not response_has_body(method, status):
         return response, reusable
     if head.chunked or head.content_length is not None:
         response.body = await _read_body(reader, head, max_body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import functools
 import json
 import math
 import random
@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
+
+# jsonschema ships neither inline types nor a py.typed marker.
+from jsonschema import exceptions, validators  # type: ignore[import-untyped]
 
 JSONSchema = Mapping[str, Any] | bool
 """A JSON Schema: an object, or `true`/`false`."""
@@ -52,6 +55,29 @@ def generate(schema: JSONSchema, rng: random.Random) -> Any:
     be satisfied.
     """
     return _Generator(schema, rng).value(schema, "#", 0)
+
+
+def check_schema(schema: JSONSchema) -> None:
+    """Raise `SchemaError` unless `schema` is valid against its draft's metaschema.
+
+    The draft is the one `$schema` names, else 2020-12. Run it on schemas from outside
+    before `generate`, which assumes keywords have the types the specification gives them.
+    """
+    problem = _metaschema_problem(json.dumps(schema, sort_keys=True))
+    if problem is not None:
+        raise SchemaError(problem)
+
+
+# Agents send the same tools with every request, and a metaschema check costs milliseconds.
+@functools.lru_cache(maxsize=256)
+def _metaschema_problem(canonical: str) -> str | None:
+    """What makes the schema (as canonical JSON) invalid, or None when it is valid."""
+    schema = json.loads(canonical)
+    try:
+        validators.validator_for(schema).check_schema(schema)
+    except exceptions.SchemaError as exc:
+        return "#" + "".join(f"/{part}" for part in exc.path) + f": {exc.message}"
+    return None
 
 
 def _word(rng: random.Random) -> str:
@@ -201,11 +227,7 @@ class _Generator:
     def _matching(self, branches: list[JSONSchema], candidate: Any) -> int:
         """How many of `branches` accept `candidate`."""
         if self._validator is None:
-            # Imported lazily: only oneOf needs a validator, and jsonschema is slow to import.
-            # import_module rather than an import statement: jsonschema ships no type hints.
-            validator_for = importlib.import_module("jsonschema.validators").validator_for
-            root = self.root if isinstance(self.root, Mapping) else {}
-            self._validator = validator_for(root)(root)
+            self._validator = validators.validator_for(self.root)(self.root)
         return sum(bool(self._validator.evolve(schema=b).is_valid(candidate)) for b in branches)
 
     def _kind(self, schema: Mapping[str, Any], where: str, depth: int) -> str:

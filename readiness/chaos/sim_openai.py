@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from readiness.chaos._schema_gen import JSONSchema, SchemaError, generate
+from readiness.chaos._schema_gen import JSONSchema, SchemaError, check_schema, generate
 from readiness.chaos.messages import Request, Response
 
 __all__ = ["CREATED", "OpenAISimulator", "Policy", "Reply", "ToolCall", "Turn", "seeded_policy"]
@@ -119,7 +119,7 @@ class Turn:
             except SchemaError as exc:
                 raise _BadRequest(
                     f"Invalid schema for response_format '{spec['name']}': {exc}",
-                    "response_format",
+                    "response_format.json_schema.schema",
                     "invalid_json_schema",
                 ) from exc
         words = " ".join(self.rng.choice(_WORDS) for _ in range(3))
@@ -429,7 +429,9 @@ def _tools(tools: list[Any]) -> dict[str, JSONSchema]:
         if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
             raise _invalid_value(f"tools[{i}].function.name", name, "1-64 of a-z A-Z 0-9 _ -")
         parameters = function.get("parameters", {"type": "object", "properties": {}})
-        offered[name] = _typed(parameters, f"tools[{i}].function.parameters", dict, "an object")
+        param = f"tools[{i}].function.parameters"
+        offered[name] = _typed(parameters, param, dict, "an object")
+        _valid_schema(parameters, param, f"function '{name}'", "invalid_function_parameters")
     return offered
 
 
@@ -467,8 +469,18 @@ def _response_format(spec: object) -> dict[str, Any] | None:
     if kind == "json_schema":
         inner = _typed(spec.get("json_schema"), "response_format.json_schema", dict, "an object")
         _typed(inner.get("name"), "response_format.json_schema.name", str, "a string")
-        _typed(inner.get("schema", {}), "response_format.json_schema.schema", dict, "an object")
+        param = "response_format.json_schema.schema"
+        schema = _typed(inner.get("schema", {}), param, dict, "an object")
+        _valid_schema(schema, param, f"response_format '{inner['name']}'", "invalid_json_schema")
     return spec
+
+
+def _valid_schema(schema: JSONSchema, param: str, owner: str, code: str) -> None:
+    """The API's error for a schema that is not valid JSON Schema."""
+    try:
+        check_schema(schema)
+    except SchemaError as exc:
+        raise _BadRequest(f"Invalid schema for {owner}: {exc}", param, code) from exc
 
 
 def _typed(value: Any, param: str, expected: type[_T], description: str) -> _T:

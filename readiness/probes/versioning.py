@@ -72,8 +72,8 @@ async def fetch_version(ctx: RunContext) -> VersionInfo:
 def parse_version(reply: Reply) -> VersionInfo:
     """Parse a /version reply: {"version": str, "components": {path: "sha256:<hex>"}}."""
     summary = reply.summary()
-    if reply.status is None:
-        return VersionInfo(summary, problem=f"no answer: {reply.error}", unreachable=True)
+    if reply.error is not None:  # no answer, or one broken off (oversize, timeout)
+        return VersionInfo(summary, problem=f"no usable answer: {reply.error}", unreachable=True)
     if not reply.ok:
         return VersionInfo(summary, problem=f"answered HTTP {reply.status}")
     data = reply.json()

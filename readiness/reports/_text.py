@@ -47,6 +47,11 @@ def _keep_layout(match: re.Match[str]) -> str:
     return match[0] if match[0] in "\t\n" else ""
 
 
+def visible(text: str) -> str:
+    """Controls and bidi overrides shown as \\u escapes instead of acted on (for errors)."""
+    return _UNPRINTABLE.sub(_escape_code_point, text)
+
+
 def clip(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, marked with an ellipsis when cut."""
     if len(text) <= limit:

@@ -45,7 +45,7 @@ def render_junit(card: Mapping[str, Any]) -> str:
     root = ET.Element("testsuites", name="readiness")
     totals: Counter[str] = Counter()
     for item in card["items"]:
-        suite, counts = _suite(item, card["finished_at"])
+        suite, counts = _suite(item, card["started_at"])
         root.append(suite)
         totals.update(counts)
     _set_counts(root, totals)

@@ -142,7 +142,8 @@ def _changes(changes: Mapping[str, Any] | None) -> list[str]:
     """The versioned components changed since the previous scorecard, if known."""
     if not changes:
         return []
-    since = md(changes["previous_version"] or changes["previous_file"], 200)
+    since = md(changes["previous_version"] or changes["previous_file"]
+               or "the previous scorecard", 200)
     entries = [(verb, path) for verb in ("changed", "added", "removed") for path in changes[verb]]
     lines = [f"**Components changed since {since}:** {len(entries) or 'none'}", ""]
     lines += [f"- {verb} {md(path, 200)}" for verb, path in entries[:_MAX_PATHS]]

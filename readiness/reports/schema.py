@@ -11,6 +11,8 @@ from typing import Any
 # jsonschema ships neither inline types nor a py.typed marker.
 from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
 
+from readiness.reports._text import clip, visible
+
 SCHEMA_ID = "readiness.scorecard/v1"
 SCHEMA: dict[str, Any] = json.loads(
     files("readiness.reports").joinpath("scorecard.schema.json").read_text(encoding="utf-8")
@@ -75,7 +77,12 @@ def validate_scorecard(data: Any) -> None:
     errors = sorted(_VALIDATOR.iter_errors(data), key=_path_key)
     if not errors:
         return
-    problems = [f"{error.json_path}: {_shorten(error.message)}" for error in errors[:_MAX_LISTED]]
+    # Paths and values may hold agent-supplied text, and this message reaches terminals.
+    problems = [
+        visible(clip(error.json_path, _MAX_MESSAGE) + ": "
+                + clip(" ".join(error.message.split()), _MAX_MESSAGE))
+        for error in errors[:_MAX_LISTED]
+    ]
     raise ScorecardSchemaError(problems, len(errors))
 
 
@@ -85,9 +92,3 @@ def _path_key(error: Any) -> tuple[tuple[int, int, str], ...]:
         (0, part, "") if isinstance(part, int) else (1, 0, str(part))
         for part in error.absolute_path
     )
-
-
-def _shorten(message: str) -> str:
-    """One line, at most _MAX_MESSAGE characters."""
-    flat = " ".join(message.split())
-    return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from readiness.items import ITEMS
+from readiness.reports import validate_scorecard
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -173,3 +174,23 @@ def all_cards() -> dict[str, dict[str, Any]]:
     builders = {"ready": ready_card, "not_ready": not_ready_card,
                 "incomplete": incomplete_card, "hostile": hostile_card, "huge": huge_card}
     return {name: copy.deepcopy(build()) for name, build in builders.items()}
+
+
+def many_failures_card(count: int = 600) -> dict[str, Any]:
+    """Hundreds of failed probes with long texts: more than a comment can hold."""
+    card = huge_card()
+    card["items"][0]["probes"] = [
+        probe(f"check_{n}", "fail", message="m" * 400, remediation="r" * 400)
+        for n in range(count)
+    ]
+    return card
+
+
+def valid(name: str) -> dict[str, Any]:
+    """A fresh copy of a named fixture, checked against the schema first."""
+    card = all_cards()[name] if name != "many_failures" else many_failures_card()
+    validate_scorecard(card)
+    return card
+
+
+NAMES = ("ready", "not_ready", "incomplete", "hostile", "huge")

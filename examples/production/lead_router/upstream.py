@@ -171,8 +171,14 @@ class UpstreamClient:
         attempt_timeout_s: float,
         headers: Mapping[str, str] | None = None,
         json_body: Any = None,
+        readable: Callable[[Reply], bool] | None = None,
     ) -> CallResult:
-        """Send until success, a non-retryable answer, the attempt limit or the deadline."""
+        """Send until success, a non-retryable answer, the attempt limit or the deadline.
+
+        `readable` marks a successful reply the caller cannot use (an HTML page with
+        status 200, a cut-off body) as a `bad_reply`, which is then retried too. Pass it
+        only for requests that are safe to repeat, like writes with an Idempotency-Key.
+        """
         result = CallResult(reply=None)
         for attempt_no in range(self.policy.max_attempts):
             remaining = deadline.remaining()
@@ -183,12 +189,14 @@ class UpstreamClient:
             reply, failure = await self._attempt(
                 upstream, method, url, min(attempt_timeout_s, remaining), headers, json_body
             )
+            if failure is None and readable is not None and reply and not readable(reply):
+                failure = "bad_reply"
             attempt = Attempt(reply.status if reply else None, failure)
             result.attempts.append(attempt)
             result.reply, result.failure = reply, failure
             if failure is None:
                 return result
-            delay = self._retry_delay(attempt_no, reply, failure, deadline)
+            delay = self._retry_delay(attempt_no, reply, failure, deadline, readable is not None)
             if self.on_failure is not None and failure != "rejected":
                 # A client error (400, 404, 409, 422) is our request's fault, not an outage.
                 self.on_failure(upstream, failure, delay is None, began)
@@ -200,10 +208,15 @@ class UpstreamClient:
         return result
 
     def _retry_delay(
-        self, attempt_no: int, reply: Reply | None, failure: FailureKind, deadline: Deadline
+        self,
+        attempt_no: int,
+        reply: Reply | None,
+        failure: FailureKind,
+        deadline: Deadline,
+        retry_unreadable: bool,
     ) -> float | None:
         """How long to wait before the next attempt, or None to give up now."""
-        if failure in ("refused", "rejected", "bad_reply"):
+        if failure in ("refused", "rejected") or (failure == "bad_reply" and not retry_unreadable):
             return None
         if attempt_no >= self.policy.max_attempts - 1:
             return None

@@ -1,0 +1,125 @@
+"""The `readiness` command: run, proxy. Exit codes: 0 ready, 1 not ready, 2 usage, 3 harness."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from readiness import __version__
+from readiness.config import ReadinessUsageError, load_config
+from readiness.items import ITEM_KEYS
+
+EXIT_READY, EXIT_NOT_READY, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with our usage code (2, as argparse does) and a pointer to --help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]  # NoReturn in typeshed
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
+                              f"Run `{self.prog} --help` for usage.\n")
+
+
+def _only(value: str) -> list[str]:
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in ITEM_KEYS]
+    if not keys or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown item key(s) {', '.join(unknown) or '(none given)'}; "
+            f"use a comma-separated list of: {', '.join(ITEM_KEYS)}")
+    return keys
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="readiness", description="Decide, with evidence, whether an AI agent "
+                     "is ready for production.")
+    parser.add_argument("--version", action="version", version=f"agent-readiness {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run the nine-point readiness suite and write the "
+                              "scorecard")
+    run.add_argument("--config", type=Path, help="readiness.toml or pyproject.toml (default: "
+                     "./readiness.toml, else [tool.readiness] in ./pyproject.toml)")
+    run.add_argument("--out", type=Path, default=Path("readiness-report"),
+                     help="output folder (default: readiness-report/)")
+    run.add_argument("--only", type=_only, help="comma-separated item keys to run; the others "
+                     "are not_run and fail the gate")
+    run.add_argument("--today", type=_date, help=argparse.SUPPRESS)  # reproducible reruns
+    run.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    proxy = commands.add_parser("proxy", help="run the recording proxy on its own, in front of "
+                                "an upstream, for agents the harness does not start")
+    proxy.add_argument("--target", required=True, help="upstream base URL, e.g. "
+                       "https://api.openai.com")
+    proxy.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT to listen on "
+                       "(default 127.0.0.1 and a free port)")
+    proxy.add_argument("--record", type=Path, help="append every exchange to this JSONL file")
+    proxy.add_argument("--name", default="upstream", help="upstream name in the records")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _proxy(args)
+    except ReadinessUsageError as exc:
+        print(f"readiness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("readiness: interrupted", file=sys.stderr)
+        return EXIT_NOT_READY
+    except Exception:
+        traceback.print_exc()
+        print(f"readiness: internal error (agent-readiness {__version__}); this is a bug in the "
+              "harness, not in your agent: please report it with the traceback above.",
+              file=sys.stderr)
+        return EXIT_HARNESS
+
+
+def _run(args: argparse.Namespace) -> int:
+    from readiness.reports import render_terminal, write_reports
+    from readiness.runner import run
+
+    config = load_config(args.config)
+    result = run(config, args.out, only=args.only, today=args.today)
+    paths = write_reports(result.card, args.out)
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
+                                       and "NO_COLOR" not in os.environ)
+    print(render_terminal(result.card, color=color))
+    print("reports: " + ", ".join(str(p) for p in paths.values()))
+    return result.exit_code
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from readiness.chaos.proxy import run_proxy
+
+    def ready(url: str) -> None:
+        print(f"readiness proxy: {url} -> {args.target}"
+              + (f" (recording to {args.record})" if args.record else ""), flush=True)
+
+    try:
+        run_proxy(args.target, args.listen, args.record, name=args.name, ready=ready)
+    except ValueError as exc:
+        raise ReadinessUsageError(str(exc)) from None
+    except OSError as exc:
+        raise ReadinessUsageError(f"cannot listen on {args.listen}: {exc.strerror or exc}; "
+                                  "choose another --listen HOST:PORT") from None
+    return EXIT_READY
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
