@@ -65,7 +65,7 @@ class ReadinessSession:
     def pytest_collection_modifyitems(self, session: pytest.Session,
                                       items: list[pytest.Item]) -> None:
         # tryfirst: our items must exist before -k/-m deselection runs
-        root = ReadinessCollector.from_parent(session, name="readiness")
+        root = ReadinessCollector.from_parent(session, name="readiness", nodeid="readiness")
         items.extend(root.collect_items())
 
     def results(self, session: pytest.Session) -> dict[str, Any]:

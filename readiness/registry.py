@@ -101,7 +101,7 @@ class Registry:
         if probe.item not in BY_KEY:
             raise ValueError(f"probe {probe.id!r} names unknown item {probe.item!r}; "
                              f"items are {', '.join(ITEM_KEYS)}")
-        if probe.id in self._probes:
+        if probe.id in self._probes and not _same_origin(self._probes[probe.id].func, probe.func):
             raise DuplicateProbeError(
                 f"probe id {probe.id!r} is registered twice (item {self._probes[probe.id].item!r} "
                 f"and item {probe.item!r}); probe ids must be unique"
@@ -116,8 +116,10 @@ class Registry:
         def decorate(func: ObserverFunc) -> ObserverFunc:
             if item not in BY_KEY:
                 raise ValueError(f"observer for unknown item {item!r}")
-            if item in self._observers:
-                raise DuplicateProbeError(f"item {item!r} already has an observer")
+            if item in self._observers and not _same_origin(self._observers[item], func):
+                raise DuplicateProbeError(
+                    f"item {item!r} already has an observer "
+                    f"({self._observers[item].__module__}.{self._observers[item].__qualname__})")
             self._observers[item] = func
             return func
 
@@ -134,6 +136,11 @@ class Registry:
     def get(self, probe_id: str) -> Probe:
         """A probe by id."""
         return self._probes[probe_id]
+
+
+def _same_origin(old: Callable[..., Any], new: Callable[..., Any]) -> bool:
+    """The same function re-imported (a module reload), not a second definition."""
+    return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
 
 
 REGISTRY = Registry()

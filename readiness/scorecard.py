@@ -53,9 +53,13 @@ def read_previous(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if isinstance(data, dict) and data.get("schema") == SCHEMA_ID:
-        return data
-    return None
+    from readiness.reports import ScorecardSchemaError, validate_scorecard
+
+    try:
+        validate_scorecard(data)
+    except ScorecardSchemaError:
+        return None  # an edited or foreign file is not a baseline to compare against
+    return data if isinstance(data, dict) else None
 
 
 def component_changes(previous: Mapping[str, Any] | None, previous_path: Path | None,

@@ -13,9 +13,9 @@ import time
 from readiness.chaos._http import (
     MAX_HEADER_BYTES,
     Head,
-    chunk_size,
     HttpProtocolError,
     IncomingRequest,
+    chunk_size,
     keep_alive,
     parse_head,
     request_line,

@@ -162,6 +162,10 @@ class OpenAISimulator:
     (`{"error": {"message", "type", "param", "code"}}`) with status 400; unknown
     routes 404.
 
+    Determinism: content, tool-call arguments and ids derive from a hash of the seed
+    and the request body (minus `stream`/`stream_options`, so a streamed answer carries
+    the same text as the plain one); `created` is the constant `CREATED`.
+
     `policy` decides each choice's reply (default: `seeded_policy`). `requests` holds
     every request received, in order. `model` is what `GET /models` lists and what
     answers echo when a request names no model.
@@ -349,6 +353,8 @@ def _parse(raw: bytes, default_model: str) -> _Chat:
             "The API expects a JSON object."
         ) from exc
     body = _typed(body, "body", dict, "an object")
+    # The API treats an optional parameter sent as null like one left out.
+    body = {key: value for key, value in body.items() if value is not None}
     if "messages" not in body:
         message = "Missing required parameter: 'messages'."
         raise _BadRequest(message, "messages", "missing_required_parameter")

@@ -42,22 +42,29 @@ class StepContext:
     the proxy's forward), `sent_raw` (True once the step wrote bytes itself).
     """
 
-    __slots__ = ("_writer", "error", "fault", "request", "sent_raw", "upstream")
+    __slots__ = ("_drain", "_transport", "error", "fault", "request", "sent_raw", "upstream")
 
-    def __init__(self, upstream: str, request: Request, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        request: Request,
+        transport: asyncio.WriteTransport,
+        drain: Callable[[], Awaitable[None]],
+    ) -> None:
         self.upstream = upstream
         self.request = request
         self.fault: str | None = None
         self.error: str | None = None
         self.sent_raw = False
-        self._writer = writer
+        self._transport = transport
+        self._drain = drain
 
     def abort(self) -> NoReturn:
         """Reset the agent's connection now (TCP RST where the OS allows) and stop.
 
         Raises `StepAborted`, which the proxy turns into an Exchange with no status.
         """
-        self._writer.transport.abort()
+        self._transport.abort()
         raise StepAborted(self.fault or "connection reset by a proxy step")
 
     async def send_raw(self, data: bytes) -> None:
@@ -67,8 +74,8 @@ class StepContext:
         whether the step's bytes left the framing intact.
         """
         self.sent_raw = True
-        self._writer.write(data)
-        await self._writer.drain()
+        self._transport.write(data)
+        await self._drain()
 
     @staticmethod
     def wire(response: Response) -> bytes:

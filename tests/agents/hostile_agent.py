@@ -54,6 +54,9 @@ async def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mode", choices=("hang", "huge", "garbage", "crash"), required=True)
     args = parser.parse_args()
+    if log := os.environ.get("HOSTILE_LOG"):
+        with open(log, "a") as handle:
+            handle.write(f"pid {os.getpid()}\n")
     server = await asyncio.start_server(lambda r, w: serve(r, w, args.mode), "127.0.0.1",
                                         args.port)
     async with server:

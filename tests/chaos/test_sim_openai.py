@@ -286,6 +286,11 @@ def test_model_without_a_model_echoes_the_simulators_name() -> None:
     assert json.loads(response.body)["model"] == "house-model"
 
 
+def test_optional_parameters_sent_as_null_count_as_absent() -> None:
+    nulls = dict.fromkeys(("n", "tools", "tool_choice", "response_format", "stream"))
+    assert complete(OpenAISimulator(), **nulls)["choices"] == complete(OpenAISimulator())["choices"]
+
+
 def test_models_routes() -> None:
     sim = OpenAISimulator(model="sim-gpt")
     listing = json.loads(call(sim, "GET", "/v1/models").body)

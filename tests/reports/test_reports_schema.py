@@ -63,6 +63,8 @@ REJECTED: dict[str, tuple[Mutation, str]] = {
     "sha256 too short": (_digest("sha256:abc"), "$.agent.components['prompts/a.md']"),
     "sha256 upper case": (_digest("sha256:" + "AB" * 32), "$.agent.components['prompts/a.md']"),
     "digest without algorithm": (_digest("ab" * 32), "$.agent.components['prompts/a.md']"),
+    "digest with trailing newline": (_digest("sha256:" + "ab" * 32 + "\n"),
+                                     "$.agent.components['prompts/a.md']"),
     "wrong outcome": (_set("items.0.probes.0.outcome", "skipped"),
                       "$.items[0].probes[0].outcome"),
     "wrong risk": (_set("items.0.risk", "severe"), "$.items[0].risk"),
@@ -104,6 +106,9 @@ ACCEPTED: dict[str, Mutation] = {
     "leap second": _set("finished_at", "2016-12-31T23:59:60Z"),
     "unknown agent version": _set("agent.version", None),
     "no previous scorecard": _set("changes", None),
+    "previous scorecard without a path": _set("changes.previous_file", None),
+    # Component paths come from the agent: an odd one must not stop the reports.
+    "empty component path": _set("agent.components", {"": "sha256:" + "0" * 64}),
     "only some items": _set("run.only", ["docs", "owner"]),
     "no required score observed": _set("gate.min_observed", None),
 }

@@ -115,19 +115,18 @@ class AlertMonitor:
     def incident_text(self, upstream: str, kind: FailureKind, lasted: float, calls: int) -> str:
         """The incident message: summary first, then symptom, likely cause, and whom to call."""
         symptom, service, _ = SYMPTOMS.get(upstream, ("leads are not being handled", upstream, ""))
-        agent = self.escalation.agent
+        affected = f" ({calls} lead{'s' if calls != 1 else ''} affected)" if calls else ""
         return (
-            f"{agent}: {symptom}. {service.capitalize()} has failed {calls} "
-            f"lead{'s' if calls != 1 else ''} in a row over {_duration(lasted)}; {CAUSES[kind]}. "
-            "New leads are queued for manual routing, nothing is lost. "
-            f"{self.escalation.who_to_call()}"
+            f"{self.escalation.agent}: {symptom}. {_sentence(service)} has failed every "
+            f"attempt for {_duration(lasted)}{affected}; {CAUSES[kind]}. New leads are "
+            f"queued for manual routing, so none are lost. {self.escalation.who_to_call()}"
         )
 
     def recovery_text(self, upstream: str, lasted: float) -> str:
         """The recovery message, sent once after an incident alert."""
         _, service, back = SYMPTOMS.get(upstream, ("", upstream, "is working again"))
         return (
-            f"{self.escalation.agent}: recovered. {service.capitalize()} {back} and the agent "
+            f"{self.escalation.agent}: recovered. {_sentence(service)} {back} and the agent "
             f"is routing leads; the trouble lasted about {_duration(lasted)}. Leads queued "
             "during it are waiting in the manual queue for someone to route by hand."
         )
@@ -172,6 +171,11 @@ class AlertMonitor:
         """Wait for alerts in flight (used at shutdown and by tests)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _sentence(text: str) -> str:
+    """`text` with a capital first letter (str.capitalize would lower-case "CRM")."""
+    return text[:1].upper() + text[1:]
 
 
 def _duration(seconds: float) -> str:

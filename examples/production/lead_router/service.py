@@ -14,8 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from lead_router import __version__
 from lead_router.alerts import AlertMonitor
@@ -40,6 +39,9 @@ UPSTREAM_TROUBLE = {
     "bad_reply": "sent a reply that could not be read",
     "deadline": "ran out of time for this lead",
 }
+
+
+WriteOutcome = Literal["assigned", "rejected", "unavailable"]
 
 
 class NotFound(Exception):
@@ -194,7 +196,15 @@ class LeadRouter:
         if decision.mode == "review_only":
             decision.status = "pending_review"
             return None
-        return await self._assign(decision, deadline, headers, on_failure_keep=None)
+        outcome = await self._assign(decision, deadline, headers)
+        if outcome == "assigned":
+            decision.status = "executed"
+            return None
+        if outcome == "rejected":
+            decision.status = "failed"
+            return "the CRM rejected the assignment"
+        decision.status = "manual"
+        return "the CRM did not confirm the assignment; check it before routing by hand"
 
     async def _ask_model(
         self, decision: Decision, deadline: Deadline, headers: Mapping[str, str]
@@ -223,16 +233,9 @@ class LeadRouter:
         return routing
 
     async def _assign(
-        self,
-        decision: Decision,
-        deadline: Deadline,
-        headers: Mapping[str, str],
-        on_failure_keep: str | None,
-    ) -> str | None:
-        """Write the assignment; on failure set the status (or keep `on_failure_keep`).
-
-        Returns why the lead was queued for people, or None when it was assigned.
-        """
+        self, decision: Decision, deadline: Deadline, headers: Mapping[str, str]
+    ) -> WriteOutcome:
+        """Write the assignment, recording every attempt as an effect."""
         assert decision.action is not None and decision.reasoning is not None
         path = f"/leads/{decision.action['lead_id']}/assign"
         result = await self.upstream.call(
@@ -243,25 +246,19 @@ class LeadRouter:
             json_body={"rep_id": decision.action["rep_id"], "reason": decision.reasoning},
             readable=lambda reply: _assignment_id(reply) is not None,
         )
+        # Every attempt counts: one that timed out may still have reached the CRM.
         decision.effects.extend(
             {"upstream": "crm", "method": "POST", "path": path, "status": attempt.status}
             for attempt in result.attempts
         )
         if result.ok and result.reply is not None:
             decision.assignment_id = _assignment_id(result.reply)
-            decision.status = "executed"
             self.alerts.success("crm")
-            return None
+            return "assigned"
         decision.errors.append(_trouble("the CRM", result))
         self.metrics.errors.labels("crm_" + (result.failure or "failed")).inc()
-        if result.failure == "rejected":
-            # The CRM said no for a reason retrying cannot fix (e.g. already assigned).
-            decision.status = "failed"
-            return "the CRM rejected the assignment"
-        if on_failure_keep is None:
-            decision.status = "manual"
-            return "the CRM did not confirm the assignment; check it before routing by hand"
-        return None
+        # A rejection (already assigned, unknown rep) is final: retrying cannot fix it.
+        return "rejected" if result.failure == "rejected" else "unavailable"
 
     # -- operator actions -------------------------------------------------------------
 
@@ -282,20 +279,23 @@ class LeadRouter:
             if self.mode == "disabled":
                 raise Conflict("the agent is disabled; enable it (PUT /control) to approve")
             deadline = Deadline.after(self.clock, self.settings.deadline_s)
-            queue_reason = await self._assign(
-                decision, deadline, headers, on_failure_keep="pending_review"
-            )
-            if decision.status == "executed":
-                decision.approver = approver
+            outcome = await self._assign(decision, deadline, headers)
+            queue_reason = None
+            if outcome == "assigned":
+                decision.status, decision.approver = "executed", approver
+            elif outcome == "rejected":
+                decision.status = "failed"
+                queue_reason = "the CRM rejected the approved assignment"
+            # Unavailable: the decision stays pending, with the attempt in its record.
             self.store.update(decision, queue_reason)
-            log.info("decision approved" if decision.status == "executed" else "approval failed",
-                     extra={"fields": {"decision_id": decision_id, "status": decision.status}})
-            if decision.status == "pending_review":
+            log.info("approval", extra={"fields": {"decision_id": decision_id,
+                                                   "outcome": outcome}})
+            if outcome == "unavailable":
                 raise UpstreamUnavailable(
                     "the CRM did not take the assignment; the decision is still pending review, "
                     "try again in a few minutes"
                 )
-            if decision.status != "executed":
+            if outcome == "rejected":
                 raise Conflict("the CRM rejected the assignment; the lead was queued for people")
             return decision
 
@@ -333,10 +333,6 @@ class LeadRouter:
             self.store.update(decision, "reverted by an operator; route this lead by hand")
             log.warning("decision reverted", extra={"fields": {"decision_id": decision_id}})
             return decision
-
-    def now(self) -> datetime:
-        """The current time (UTC), from the injectable clock."""
-        return self.clock.now().astimezone(UTC)
 
     def manual_queue(self) -> list[dict[str, Any]]:
         """Leads waiting for a person, oldest first, with why they are there."""

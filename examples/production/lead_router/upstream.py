@@ -10,7 +10,9 @@ because sending the same request again can only fail the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -81,10 +83,8 @@ def retry_after_s(headers: Mapping[str, str], now: datetime) -> float | None:
     asked: list[float] = []
     millis = headers.get("retry-after-ms")
     if millis is not None:
-        try:
+        with contextlib.suppress(ValueError):
             asked.append(float(millis) / 1000)
-        except ValueError:
-            pass
     value = headers.get("retry-after")
     if value is not None:
         value = value.strip()
@@ -99,7 +99,8 @@ def retry_after_s(headers: Mapping[str, str], now: datetime) -> float | None:
                 if when.tzinfo is None:
                     when = when.replace(tzinfo=UTC)
                 asked.append((when - now).total_seconds())
-    return max(0.0, *asked) if asked else None
+    finite = [seconds for seconds in asked if math.isfinite(seconds)]
+    return max(0.0, *finite) if finite else None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,470 @@
+"""The proxy's connections as asyncio Protocols: one agent side, one target side.
+
+Callbacks instead of streams: with no steps configured a request costs no
+future, no task and no coroutine switch, only parsing, two writes and a record.
+Steps, which are coroutines by design, run in a task per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from readiness.chaos._framing import RequestFramer, ResponseFramer
+from readiness.chaos._http import (
+    IncomingRequest,
+    error_response,
+    serialize_request,
+    serialize_response,
+)
+from readiness.chaos.messages import Request, Response
+from readiness.chaos.recorder import Recorder
+from readiness.chaos.steps import Step, StepAborted, StepContext, chain
+
+logger = logging.getLogger("readiness.chaos.proxy")
+
+
+class UpstreamError(Exception):
+    """The target could not give a usable response; `status` is what the agent gets."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+Done = Callable[[Response | None, UpstreamError | None], None]
+
+
+@dataclass(eq=False)
+class Relay:
+    """What every connection of one proxy shares: settings, recorder, live sockets."""
+
+    name: str
+    host: str
+    port: int
+    host_header: str
+    base_path: str
+    ssl: ssl.SSLContext | None
+    recorder: Recorder
+    steps: tuple[Step, ...]
+    connect_timeout: float
+    max_body: int
+    refusal: str
+    transports: set[asyncio.BaseTransport] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    drained: asyncio.Event | None = None  # set once closing and nothing is left open
+
+    def opened(self, transport: asyncio.BaseTransport) -> None:
+        """Track a socket so close() can wait for it."""
+        self.transports.add(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # Request/response traffic must not wait for a delayed ACK.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def closed(self, transport: asyncio.BaseTransport) -> None:
+        """Untrack a socket; wakes close() when it was the last thing open."""
+        self.transports.discard(transport)
+        self._check_drained()
+
+    def closed_all(self) -> None:
+        """Check whether everything is closed already (called once by close())."""
+        self._check_drained()
+
+    def _check_drained(self, _task: object = None) -> None:
+        """Set `drained` when closing and no socket or step task remains."""
+        if self.drained is not None and not self.transports and not self.tasks:
+            self.drained.set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run a step chain in a tracked task."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._check_drained)
+        return task
+
+    async def connect(self, upstream: Upstream) -> UpstreamConnection:
+        """Open a connection to the target, mapping failures to `UpstreamError`."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                _, connection = await loop.create_connection(
+                    lambda: UpstreamConnection(upstream),
+                    self.host,
+                    self.port,
+                    ssl=self.ssl,
+                    server_hostname=self.host if self.ssl else None,
+                )
+        except TimeoutError:
+            message = f"target did not accept the connection within {self.connect_timeout} s"
+            raise UpstreamError(504, message) from None
+        except ConnectionRefusedError:
+            raise UpstreamError(502, "target refused the connection") from None
+        except socket.gaierror as exc:
+            raise UpstreamError(502, f"target host {self.host!r} did not resolve: {exc}") from None
+        except ssl.SSLError as exc:
+            raise UpstreamError(502, f"TLS handshake with the target failed: {exc}") from None
+        except OSError as exc:
+            raise UpstreamError(502, f"could not connect to the target: {exc}") from None
+        return connection
+
+
+class UpstreamConnection(asyncio.Protocol):
+    """One TCP (or TLS) connection to the target, carrying one request at a time."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
+        self.relay = upstream.relay
+        self.framer = ResponseFramer(upstream.relay.max_body)
+        self.transport: asyncio.Transport | None = None
+        self.usable = False
+        self.done: Done | None = None
+        self.method = "GET"
+        self.data = b""
+        self.reused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.usable = True
+        self.relay.opened(transport)
+
+    def start(self, data: bytes, method: str, done: Done, *, reused: bool) -> None:
+        """Send one serialized request; `done` gets the response or the error."""
+        assert self.transport is not None
+        self.done, self.method, self.data, self.reused = done, method, data, reused
+        self.transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        if self.done is None:  # bytes nobody asked for: the connection cannot be trusted
+            self._retire()
+            return
+        self.framer.buffer += data
+        try:
+            result = self.framer.next_response(self.method)
+        except Exception as exc:  # HttpProtocolError, or a parser bug: never crash the loop
+            self._retire()
+            self._finish(None, UpstreamError(502, f"target sent an invalid response: {exc}"))
+            return
+        if result is not None:
+            response, reusable = result
+            if not reusable or self.framer.buffer:
+                self._retire()
+            self._finish(response, None)
+
+    def eof_received(self) -> bool:
+        if self.done is not None:
+            response = self.framer.at_eof()
+            if response is not None:  # a body delimited by the close
+                self.usable = False
+                self._finish(response, None)
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.usable = False
+        if self.transport is not None:
+            self.relay.closed(self.transport)
+        if self.done is None:
+            return
+        if not self.framer.started and self.reused:
+            # The target had dropped the idle keep-alive connection before reading
+            # this request: it never saw it, so sending it on a fresh one is safe.
+            done, self.done = self.done, None
+            self.upstream.open_then_send(self.data, self.method, done)
+        elif not self.framer.started:
+            self._finish(None, UpstreamError(502, "target closed the connection without answering"))
+        else:
+            message = "target closed the connection in the middle of its response"
+            self._finish(None, UpstreamError(502, message))
+
+    def _retire(self) -> None:
+        """Close this connection; the next request opens a new one."""
+        self.usable = False
+        if self.transport is not None:
+            self.transport.close()
+
+    def _finish(self, response: Response | None, error: UpstreamError | None) -> None:
+        """Hand the outcome over; last, because `done` may start the next request here."""
+        done, self.done = self.done, None
+        if done is not None:
+            done(response, error)
+
+
+class Upstream:
+    """The one target connection behind one agent connection, opened lazily, kept alive."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+        self.connection: UpstreamConnection | None = None
+        self.opening: asyncio.Task[None] | None = None
+        self.closed = False
+
+    def send(self, request: Request, done: Done) -> None:
+        """Forward `request` to the target; `done(response, error)` is called once."""
+        relay = self.relay
+        data = serialize_request(
+            request, host=relay.host_header, target=relay.base_path + request.target
+        )
+        connection = self.connection
+        if connection is not None and connection.usable:
+            connection.start(data, request.method, done, reused=True)
+        else:
+            self.open_then_send(data, request.method, done)
+
+    def open_then_send(self, data: bytes, method: str, done: Done) -> None:
+        """Open a fresh connection (in a task: connecting is a coroutine), then send."""
+        self.connection = None
+        loop = asyncio.get_running_loop()
+        self.opening = loop.create_task(self._open_then_send(data, method, done))
+
+    async def _open_then_send(self, data: bytes, method: str, done: Done) -> None:
+        try:
+            connection = await self.relay.connect(self)
+        except UpstreamError as exc:
+            done(None, exc)
+            return
+        finally:
+            self.opening = None
+        if self.closed:
+            connection._retire()
+            return
+        self.connection = connection
+        connection.start(data, method, done, reused=False)
+
+    def close(self) -> None:
+        """Close the target connection (or stop opening one)."""
+        self.closed = True
+        if self.opening is not None:
+            self.opening.cancel()
+        if self.connection is not None:
+            self.connection._retire()
+
+
+class Downstream(asyncio.Protocol):
+    """One agent connection: frame requests, forward (through steps), answer, record."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+        self.framer = RequestFramer(relay.max_body)
+        self.upstream = Upstream(relay)
+        self.transport: asyncio.Transport | None = None
+        self.busy = False  # a request is in flight: later bytes wait in the framer
+        self.ending = False  # we closed (or aborted) the connection
+        self.lost = False
+        self.close_after = False
+        self.write_paused = False
+        self.read_paused = False
+        self.drain_waiters: list[asyncio.Future[None]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.relay.opened(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.framer.buffer += data
+        if not (self.busy or self.write_paused):
+            self._next()
+        elif len(self.framer.buffer) > _PAUSE_READING_ABOVE and self.transport is not None:
+            self.read_paused = True  # pipelined bytes pile up: stop reading until idle
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        if self.busy:  # the agent half-closed after its request: answer, then close
+            self.close_after = True
+            return True
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = self.ending = True
+        self.upstream.close()
+        if self.task is not None:
+            self.task.cancel()
+        self._wake_drain()
+        if self.transport is not None:
+            self.relay.closed(self.transport)
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._wake_drain()
+        if not self.busy:
+            self._next()
+
+    async def drain(self) -> None:
+        """Wait until the agent has read enough of what we wrote (for steps)."""
+        while self.write_paused and not self.lost:
+            waiter = asyncio.get_running_loop().create_future()
+            self.drain_waiters.append(waiter)
+            await waiter
+
+    def _wake_drain(self) -> None:
+        """Release coroutines waiting in drain()."""
+        waiters, self.drain_waiters = self.drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _next(self) -> None:
+        """Start the next complete request in the buffer, if any (handles pipelining)."""
+        relay, transport = self.relay, self.transport
+        assert transport is not None
+        while not (self.busy or self.ending or self.write_paused):
+            try:
+                incoming = self.framer.next_request()
+            except Exception as exc:  # HttpProtocolError, or a parser bug: never crash the loop
+                status = getattr(exc, "status", 400)
+                transport.write(serialize_response(error_response(status, str(exc)), close=True))
+                self._end()
+                return
+            if incoming is None:
+                if self.read_paused:
+                    self.read_paused = False
+                    transport.resume_reading()
+                return
+            request = incoming.request
+            if request.target[:1] != "/":
+                self._answer(incoming, error_response(400, relay.refusal), None, relay.refusal)
+                continue
+            self.busy = True
+            if relay.steps:
+                self.task = relay.spawn(self._through_steps(incoming))
+            else:
+                self.upstream.send(request, _Pending(self, incoming).done)
+
+    def _answer(
+        self,
+        incoming: IncomingRequest,
+        response: Response,
+        fault: str | None,
+        error: str | None,
+        sent_raw: bool = False,
+    ) -> None:
+        """Write the response (unless a step did), record the exchange, maybe close."""
+        request = incoming.request
+        close = not incoming.keep_alive or self.close_after or sent_raw
+        if self.lost:
+            error = error or "the agent closed the connection before the response"
+        elif not sent_raw and self.transport is not None:
+            self.transport.write(
+                serialize_response(
+                    response,
+                    close=close,
+                    http10=incoming.http10,
+                    head_request=request.method == "HEAD",
+                )
+            )
+        self.relay.recorder.record(
+            upstream=self.relay.name,
+            method=request.method,
+            path=request.target,
+            status=response.status,
+            request_headers=request.headers,
+            response_headers=response.headers,
+            request_body=request.body,
+            response_body=response.body,
+            started_at=incoming.received_at,
+            ended_at=time.time(),
+            fault=fault,
+            error=error,
+        )
+        if close:
+            self._end()
+
+    def _end(self) -> None:
+        """Close our side after pending writes are flushed."""
+        self.ending = True
+        if self.transport is not None:
+            self.transport.close()
+
+    async def _through_steps(self, incoming: IncomingRequest) -> None:
+        """Run the step chain for one request, then answer and move on."""
+        relay = self.relay
+        assert self.transport is not None
+        ctx = StepContext(relay.name, incoming.request, self.transport, self.drain)
+        upstream = self.upstream
+
+        async def forward(request: Request) -> Response:
+            future: asyncio.Future[tuple[Response | None, UpstreamError | None]]
+            future = asyncio.get_running_loop().create_future()
+
+            def done(response: Response | None, error: UpstreamError | None) -> None:
+                if not future.done():
+                    future.set_result((response, error))
+
+            upstream.send(request, done)
+            response, error = await future
+            if error is not None or response is None:
+                ctx.error = str(error)
+                return error_response(error.status if error else 502, ctx.error)
+            return response
+
+        try:
+            response = await chain(relay.steps, ctx, forward)(incoming.request)
+        except StepAborted:
+            self.ending = True
+            self._record_unanswered(incoming, ctx, ctx.error or "connection reset")
+            return
+        except asyncio.CancelledError:
+            reason = ctx.error or "no response before the connection closed"
+            self._record_unanswered(incoming, ctx, reason)
+            raise
+        except Exception as exc:
+            logger.exception("proxy step failed on %s %s", incoming.request.method, ctx.request)
+            ctx.error = f"proxy step failed ({type(exc).__name__}: {exc})"
+            response = error_response(500, ctx.error)
+        finally:
+            self.task = None
+        self.busy = False
+        self._answer(incoming, response, ctx.fault, ctx.error, ctx.sent_raw)
+        self._next()
+
+    def _record_unanswered(self, incoming: IncomingRequest, ctx: StepContext, error: str) -> None:
+        """Record an exchange that ended without the agent getting a response."""
+        request = incoming.request
+        self.relay.recorder.record(
+            upstream=self.relay.name,
+            method=request.method,
+            path=request.target,
+            status=None,
+            request_headers=request.headers,
+            response_headers=[],
+            request_body=request.body,
+            response_body=None,
+            started_at=incoming.received_at,
+            ended_at=time.time(),
+            fault=ctx.fault,
+            error=error,
+        )
+
+
+_PAUSE_READING_ABOVE = 256 * 1024
+
+
+class _Pending:
+    """The no-steps continuation of one request: answer when the target has."""
+
+    __slots__ = ("downstream", "incoming")
+
+    def __init__(self, downstream: Downstream, incoming: IncomingRequest) -> None:
+        self.downstream = downstream
+        self.incoming = incoming
+
+    def done(self, response: Response | None, error: UpstreamError | None) -> None:
+        downstream = self.downstream
+        downstream.busy = False
+        if error is not None or response is None:
+            message = str(error)
+            status = error.status if error is not None else 502
+            downstream._answer(self.incoming, error_response(status, message), None, message)
+        else:
+            downstream._answer(self.incoming, response, None, None)
+        downstream._next()

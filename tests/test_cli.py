@@ -1,0 +1,94 @@
+"""The `readiness` command: exit codes, usage errors without tracebacks, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ConfigWriter, hostile_start
+
+from readiness.cli import main
+
+
+def test_run_writes_every_report_and_exits_1_when_not_ready(
+        write_config: ConfigWriter, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "a.md").write_text("x")
+    monkeypatch.setenv("TINY_COMPONENT_DIR", str(tmp_path / "p"))
+    config = write_config('app = "tiny_agent:app"', '[version]\nfiles = ["p/**"]')
+    out = tmp_path / "out"
+    code = main(["run", "--config", str(config), "--out", str(out), "--only", "versioning",
+                 "--color", "never"])
+    assert code == 1
+    assert {p.name for p in out.iterdir()} >= {"scorecard.json", "scorecard.html",
+                                                "scorecard.md", "junit.xml"}
+    printed = capsys.readouterr().out
+    assert "versioning" in printed and "scorecard.json" in printed
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["run", "--only", "speed"], "unknown item key(s) speed"),
+    (["run", "--config", "/nonexistent/readiness.toml"], "no such file"),
+    (["bogus"], "invalid choice"),
+    (["proxy", "--target", "ftp://x", "--listen", "127.0.0.1:0"], "http"),
+    (["proxy", "--target", "http://127.0.0.1:1", "--listen", "nonsense"], "HOST:PORT"),
+])
+def test_usage_errors_exit_2_with_a_message_and_no_traceback(
+        argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(argv)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+def test_config_error_is_one_paragraph_naming_file_and_key(
+        write_config: ConfigWriter, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config('url = "http://127.0.0.1:1"\ndeadline_s = "thirty"')
+    assert main(["run", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert str(config) in err and "[agent] deadline_s" in err and "Fix:" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def _wait_for_text(path: Path, text: str, deadline_s: float) -> None:
+    """Poll a file the agent appends to, with a deadline (no fixed sleep)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if path.exists() and text in path.read_text():
+            return
+        time.sleep(0.05)  # noqa: sleep-ok (bounded poll of another process's file)
+    raise AssertionError(f"{text!r} never appeared in {path}")
+
+
+def test_ctrl_c_writes_an_incomplete_scorecard_and_stops_the_agent(
+        write_config: ConfigWriter, tmp_path: Path) -> None:
+    log = tmp_path / "requests.log"
+    config = write_config(hostile_start("hang") + "\ndeadline_s = 60")
+    out = tmp_path / "out"
+    env = {**os.environ, "HOSTILE_LOG": str(log)}
+    proc = subprocess.Popen([sys.executable, "-m", "readiness", "run", "--config", str(config),
+                             "--out", str(out)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_text(log, "GET /", 60)  # the harness is now waiting on the hung agent
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stderr
+    card = json.loads((out / "scorecard.json").read_text())
+    assert card["incomplete"] is True and card["verdict"] == "not_ready"
+    assert (out / "agent.log").exists()
+    assert "Traceback" not in stderr
+    agent_pid = int(log.read_text().split("pid ", 1)[1].split()[0])
+    with pytest.raises(ProcessLookupError):
+        os.kill(agent_pid, 0)
