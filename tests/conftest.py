@@ -1,15 +1,11 @@
-"""Shared builders: readiness.toml files for purpose-built agents."""
+"""Shared fixtures: readiness.toml files for purpose-built agents (helpers in tests/agents)."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-AGENTS = Path(__file__).parent / "agents"
-ConfigWriter = Callable[..., Path]
+from agent_configs import ConfigWriter
 
 
 @pytest.fixture
@@ -22,8 +18,3 @@ def write_config(tmp_path: Path) -> ConfigWriter:
         return path
 
     return write
-
-
-def hostile_start(mode: str) -> str:
-    """An agent.start command for the hostile agent in `mode`."""
-    return f'start = "{sys.executable} {AGENTS / "hostile_agent.py"} --port {{port}} --mode {mode}"'

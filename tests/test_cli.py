@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ConfigWriter, hostile_start
+from agent_configs import ConfigWriter, hostile_start
 
 from readiness.cli import main
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import tiny_agent
-from conftest import ConfigWriter, hostile_start
+from agent_configs import ConfigWriter, hostile_start
 
 from readiness.config import load_config
 from readiness.reports import validate_scorecard

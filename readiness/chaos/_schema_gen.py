@@ -21,25 +21,12 @@ JSONSchema = Mapping[str, Any] | bool
 
 _MAX_DEPTH = 32  # past this a recursive schema is reported, not followed forever
 _SHALLOW = 4  # from this depth on optional parts are left out, so recursive schemas end
-_DEFAULT_SPAN = 100  # width of the range drawn from when a number has no bounds
-_KINDS = ("object", "array", "string", "integer", "number", "boolean", "null")
-_WORDS = (
-    "amber", "basil", "cedar", "delta", "ember", "fjord", "grove", "harbor",
-    "indigo", "juniper", "kestrel", "lumen", "maple", "nectar", "orbit", "pebble",
-)  # fmt: skip
 # Bounds that combine by taking the stricter value when allOf or $ref siblings merge.
 _STRICTER: dict[str, Callable[[Any, Any], Any]] = {
     "minimum": max, "exclusiveMinimum": max, "minLength": max, "minItems": max,
     "minProperties": max, "maximum": min, "exclusiveMaximum": min, "maxLength": min,
     "maxItems": min, "maxProperties": min,
 }  # fmt: skip
-
-
-class SchemaError(ValueError):
-    """A schema no value can satisfy, or one using a feature the generator does not support.
-
-    The message starts with the JSON pointer of the offending subschema (`#/properties/x`).
-    """
 
 
 def generate(schema: JSONSchema, rng: random.Random) -> Any:
@@ -78,25 +65,6 @@ def _metaschema_problem(canonical: str) -> str | None:
     except exceptions.SchemaError as exc:
         return "#" + "".join(f"/{part}" for part in exc.path) + f": {exc.message}"
     return None
-
-
-def _word(rng: random.Random) -> str:
-    """One word of the fixed vocabulary."""
-    return rng.choice(_WORDS)
-
-
-_FORMATS: dict[str, Callable[[random.Random], str]] = {
-    "email": lambda rng: f"{_word(rng)}.{_word(rng)}@example.com",
-    "date": lambda rng: (date(2024, 1, 1) + timedelta(days=rng.randrange(1000))).isoformat(),
-    "date-time": lambda rng: (
-        datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(86_400_000))
-    ).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    "time": lambda rng: f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z",
-    "uri": lambda rng: f"https://example.com/{_word(rng)}/{rng.randrange(1000)}",
-    "uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-    "hostname": lambda rng: f"{_word(rng)}.example.com",
-    "ipv4": lambda rng: f"192.0.2.{rng.randrange(1, 255)}",  # TEST-NET-1: never routable
-}
 
 
 def _merge(base: Mapping[str, Any], extra: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -328,92 +296,6 @@ class _Generator:
         if len(items) < low:
             raise SchemaError(f"{where}: minItems {low} but items beyond {len(items)} are false")
         return items
-
-    def _string(self, schema: Mapping[str, Any], where: str) -> str:
-        """A string of words, or a value of the declared `format`, within the length bounds."""
-        low, high = schema.get("minLength", 0), schema.get("maxLength")
-        if high is not None and high < low:
-            raise SchemaError(f"{where}: minLength {low} is greater than maxLength {high}")
-        make = _FORMATS.get(schema.get("format", ""))
-        if make is not None:
-            text = make(self.rng)
-            # Length bounds are assertions and formats by default only annotations: bounds win.
-            if low <= len(text) and (high is None or len(text) <= high):
-                return text
-        floor = low or min(4, high if high is not None else 4)
-        length = self.rng.randint(floor, min(floor + 20, high if high is not None else floor + 20))
-        text = ""
-        while len(text) < length:
-            text = f"{text} {_word(self.rng)}" if text else _word(self.rng)
-        text = text[:length]
-        return text if not text.endswith(" ") else text[:-1] + "s"
-
-    def _number(self, schema: Mapping[str, Any], where: str, *, integral: bool) -> int | float:
-        """A number within the bounds that is a multiple of `multipleOf` when given."""
-        step_raw = schema.get("multipleOf")
-        step = Fraction(str(step_raw)) if step_raw is not None else Fraction(1 if integral else 0)
-        if integral:
-            step = Fraction(step.numerator)  # smallest integer that is a multiple of the step
-        low, low_open, high, high_open = _bounds(schema)
-        span = max(Fraction(_DEFAULT_SPAN), step * 10)
-        low = low if low is not None else (high - span if high is not None else Fraction(0))
-        high = high if high is not None else low + span
-        if step:
-            first = math.ceil(low / step) + (1 if low_open and (low / step).denominator == 1 else 0)
-            last = math.floor(high / step) - (
-                1 if high_open and (high / step).denominator == 1 else 0
-            )
-            if first > last:
-                what = "integer" if integral else "number"
-                what += f" multiple of {step_raw}" if step_raw is not None else ""
-                raise SchemaError(f"{where}: no {what} lies between {low} and {high}")
-            return self._multiple(first, last, step, integral)
-        if high < low or (high == low and (low_open or high_open)):
-            raise SchemaError(f"{where}: the bounds leave no number ({float(low)}..{float(high)})")
-        value = round(float(low) + self.rng.random() * float(high - low), 2)
-        if (
-            value < low
-            or value > high
-            or (low_open and value == low)
-            or (high_open and value == high)
-        ):
-            value = float((low + high) / 2)  # rounding left the range: the midpoint never does
-        return value
-
-    def _multiple(self, first: int, last: int, step: Fraction, integral: bool) -> int | float:
-        """`k * step` for a seeded k in [first, last], exact when the value is a float."""
-        k = self.rng.randint(first, last)
-        if integral or (k * step).denominator == 1:
-            return int(k * step)
-        # Validators check multipleOf with float division (0.3 / 0.1 != 3): prefer a k whose
-        # float survives that check, so agents validating with jsonschema accept the value.
-        for candidate in [k, *range(first, min(last, first + 64) + 1)]:
-            value, divisor = float(candidate * step), float(step)
-            if (value / divisor).is_integer():
-                return value
-        return float(k * step)
-
-
-def _bounds(schema: Mapping[str, Any]) -> tuple[Fraction | None, bool, Fraction | None, bool]:
-    """(low, low exclusive, high, high exclusive), reading both exclusive* spellings."""
-    result: list[Any] = []
-    for inclusive, exclusive, pick in (
-        ("minimum", "exclusiveMinimum", max),
-        ("maximum", "exclusiveMaximum", min),
-    ):
-        bound, open_ = schema.get(inclusive), schema.get(exclusive)
-        candidates: list[tuple[Fraction, bool]] = []
-        if bound is not None:
-            candidates.append((Fraction(str(bound)), open_ is True))  # draft 4: a flag
-        if open_ is not None and not isinstance(open_, bool):
-            candidates.append((Fraction(str(open_)), True))
-        if not candidates:
-            result += [None, False]
-            continue
-        # The stricter bound wins; at equal values the exclusive one is stricter.
-        value = pick(c[0] for c in candidates)
-        result += [value, any(c[1] for c in candidates if c[0] == value)]
-    return result[0], result[1], result[2], result[3]
 
 
 def _inferred_kind(schema: Mapping[str, Any]) -> str:

@@ -23,8 +23,14 @@ TOOL = {
         "parameters": {
             "type": "object",
             "properties": {
-                "rep_id": {"type": "string"},
-                "confidence": {"type": "number"},
+                "rep_id": {
+                    "type": "string",
+                    "enum": [
+                        "rep-emea-enterprise", "rep-emea-midmarket", "rep-na-enterprise",
+                        "rep-na-midmarket", "rep-apac", "rep-smb-inbound",
+                    ],
+                },
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
                 "reason": {"type": "string"},
             },
             "required": ["rep_id", "confidence", "reason"],

@@ -12,7 +12,7 @@ import logging
 import random
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
@@ -31,6 +31,7 @@ from lead_router.settings import Settings
 from lead_router.store import Store, rfc3339
 from lead_router.upstream import Clock, RetryPolicy, UpstreamClient
 from lead_router.validation import (
+    MAX_BODY_BYTES,
     InvalidRequest,
     approver,
     header_id,
@@ -52,10 +53,35 @@ def error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
+def guarded(handler: Handler) -> Handler:
+    """Turn the service's exceptions into their statuses, and anything else into a plain 500."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except InvalidRequest as exc:
+            return error(exc.status, str(exc))
+        except NotFound as exc:
+            return error(404, str(exc))
+        except Conflict as exc:
+            return error(409, str(exc))
+        except UpstreamUnavailable as exc:
+            return error(502, str(exc))
+        except Exception as exc:
+            # The type name only: an exception's message may quote request data.
+            log.error("unhandled error", extra={"fields": {
+                "path": request.url.path, "why": type(exc).__name__}})
+            return error(500, "internal error; the request was not processed")
+
+    return run
+
+
 def requires(scope: Scope) -> Callable[[Handler], Handler]:
     """Bearer-token check: 401 without a valid token, 403 with the other scope's token."""
 
     def decorate(handler: Handler) -> Handler:
+        inner = guarded(handler)
+
         async def checked(request: Request) -> Response:
             router: LeadRouter = request.app.state.router
             tokens = {
@@ -72,7 +98,7 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
                 for name, token in tokens.items()
             }
             if matches[scope]:
-                return await guarded(handler)(request)
+                return await inner(request)
             if any(matches.values()):
                 return error(403, f"this token may not call {request.url.path}; "
                                   f"it needs the {scope} token")
@@ -100,7 +126,13 @@ def correlation(request: Request, request_id: str | None = None) -> dict[str, st
 
 
 async def body_of(request: Request) -> dict[str, Any]:
-    return json_object(await request.body())
+    """The JSON object body, read no further than the size limit."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise InvalidRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", 413)
+    return json_object(bytes(body))
 
 
 # -- handlers ---------------------------------------------------------------------------
@@ -199,32 +231,6 @@ async def manual_queue(request: Request) -> Response:
     return JSONResponse({"queued": router.manual_queue()})
 
 
-# -- errors: always {"error": ...}, never a stack trace --------------------------------
-
-
-def guarded(handler: Handler) -> Handler:
-    """Turn the service's exceptions into their statuses, and anything else into a plain 500."""
-
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except InvalidRequest as exc:
-            return error(exc.status, str(exc))
-        except NotFound as exc:
-            return error(404, str(exc))
-        except Conflict as exc:
-            return error(409, str(exc))
-        except UpstreamUnavailable as exc:
-            return error(502, str(exc))
-        except Exception as exc:
-            # The type name only: an exception's message may quote request data.
-            log.error("unhandled error", extra={"fields": {
-                "path": request.url.path, "why": type(exc).__name__}})
-            return error(500, "internal error; the request was not processed")
-
-    return run
-
-
 async def on_http(request: Request, exc: Exception) -> Response:
     """Routing errors (unknown path 404, wrong method 405) in the same JSON shape."""
     assert isinstance(exc, HTTPException)
@@ -263,7 +269,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        log.info("started", extra={"fields": {"version": __version__, "mode": router.mode}})
+        cutoff = clock.now() - timedelta(days=settings.retention_days)
+        purged = store.purge(rfc3339(cutoff))
+        log.info("started", extra={"fields": {
+            "version": __version__, "mode": router.mode, "purged_decisions": purged}})
         yield
         await alerts.drain()
         await http.aclose()

@@ -40,6 +40,8 @@ class Settings:
     alert_after_failures: int = 3
     alert_after_s: float = 10.0
     alert_timeout_s: float = 5.0
+    # How long decisions stay in the audit log; [data] retention_days in readiness.toml.
+    retention_days: float = 30.0
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -86,4 +88,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_email_to=env.get("ALERT_EMAIL_TO") or None,
         alert_after_failures=int(_number(env, "ALERT_AFTER_FAILURES", 3)),
         alert_after_s=_number(env, "ALERT_AFTER_S", 10.0),
+        retention_days=_number(env, "AUDIT_RETENTION_DAYS", 30.0),
     )

@@ -118,6 +118,23 @@ class Store:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
+    def purge(self, older_than: str) -> int:
+        """Delete decisions (and their queue entries) stamped before `older_than`.
+
+        The retention policy, not an API: nothing reachable over HTTP edits the audit log.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "DELETE FROM manual_queue WHERE decision_id IN"
+                " (SELECT decision_id FROM decisions WHERE timestamp < ?)", (older_than,)
+            )
+            deleted = self._db.execute(
+                "DELETE FROM decisions WHERE timestamp < ?", (older_than,)
+            ).rowcount
+            self._db.execute("COMMIT")
+        return int(deleted)
+
     # -- operating mode -------------------------------------------------------------
 
     def mode(self) -> Mode:
