@@ -7,10 +7,10 @@ are thin layers over it.
 
 __version__ = "0.1.0"
 
-from readiness.config import Config, ConfigError, load_config  # noqa: E402
-from readiness.items import ITEM_KEYS, ITEMS, Item  # noqa: E402
-from readiness.registry import REGISTRY, observer, probe  # noqa: E402
-from readiness.results import (  # noqa: E402
+from readiness.config import Config, ConfigError, load_config
+from readiness.items import ITEM_KEYS, ITEMS, Item
+from readiness.registry import REGISTRY, observer, probe
+from readiness.results import (
     Finding,
     Outcome,
     ProbeResult,

@@ -97,7 +97,7 @@ class AgentClient:
                       params: Mapping[str, str] | None = None,
                       headers: Mapping[str, str] | None = None,
                       timeout_s: float | None = None) -> Reply:
-        """One bounded exchange; transport errors, timeouts and oversize bodies become Reply.error."""
+        """One bounded exchange; transport errors, timeouts and oversize bodies -> Reply.error."""
         if self.down_reason:
             return Reply(method, path, None, error=f"agent is down: {self.down_reason}")
         limit = timeout_s if timeout_s is not None else self.deadline_s

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from agent_configs import ConfigWriter, hostile_start
@@ -59,29 +60,40 @@ def test_config_error_is_one_paragraph_naming_file_and_key(
     assert "Traceback" not in err and err.count("\n") == 1
 
 
-def _wait_for_text(path: Path, text: str, deadline_s: float) -> None:
-    """Poll a file the agent appends to, with a deadline (no fixed sleep)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if path.exists() and text in path.read_text():
-            return
-        time.sleep(0.05)  # noqa: sleep-ok (bounded poll of another process's file)
-    raise AssertionError(f"{text!r} never appeared in {path}")
+class _Notifications:
+    """Lines the hostile agent sends to a socket this test listens on (no polling)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(60)
+        self.address = f"127.0.0.1:{self.server.getsockname()[1]}"
+        self.stream: Any = None
+
+    def wait_for(self, prefix: str) -> str:
+        if self.stream is None:
+            connection, _ = self.server.accept()
+            connection.settimeout(60)
+            self.stream = connection.makefile("r")
+        for line in self.stream:
+            if line.startswith(prefix):
+                return line.strip()
+        raise AssertionError(f"the agent closed the notification socket before {prefix!r}")
 
 
 def test_ctrl_c_writes_an_incomplete_scorecard_and_stops_the_agent(
         write_config: ConfigWriter, tmp_path: Path) -> None:
-    log = tmp_path / "requests.log"
+    notes = _Notifications()
     config = write_config(hostile_start("hang") + "\ndeadline_s = 60")
     out = tmp_path / "out"
-    env = {**os.environ, "HOSTILE_LOG": str(log)}
+    env = {**os.environ, "HOSTILE_NOTIFY": notes.address}
     proc = subprocess.Popen([sys.executable, "-m", "readiness", "run", "--config", str(config),
                              "--out", str(out)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for_text(log, "GET /", 60)  # the harness is now waiting on the hung agent
+        agent_pid = int(notes.wait_for("pid ").split()[1])
+        notes.wait_for("GET /")  # the harness is now waiting on the hung agent
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        _, stderr = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == 1, stderr
@@ -89,6 +101,5 @@ def test_ctrl_c_writes_an_incomplete_scorecard_and_stops_the_agent(
     assert card["incomplete"] is True and card["verdict"] == "not_ready"
     assert (out / "agent.log").exists()
     assert "Traceback" not in stderr
-    agent_pid = int(log.read_text().split("pid ", 1)[1].split()[0])
     with pytest.raises(ProcessLookupError):
         os.kill(agent_pid, 0)

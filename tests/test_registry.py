@@ -66,7 +66,7 @@ def test_entry_point_plugins_load_and_a_broken_one_is_named() -> None:
     good = _EntryPoint("good")
     _load_entry_points([good])  # type: ignore[list-item]
     assert good.loaded
-    with pytest.raises(RuntimeError, match="plugin 'broken'.*READINESS_DISABLE_PLUGIN_AUTOLOAD"):
+    with pytest.raises(RuntimeError, match=r"plugin 'broken'.*READINESS_DISABLE_PLUGIN_AUTOLOAD"):
         _load_entry_points([_EntryPoint("broken", ImportError("no module x"))])  # type: ignore[list-item]
 
 

@@ -15,6 +15,8 @@ from readiness.config import load_config
 from readiness.reports import validate_scorecard
 from readiness.runner import run, run_async
 
+TOKENS = '[auth]\ninvoke_token = "invoke"\noperator_token = "operator"'
+
 
 def _item(card: dict, key: str) -> dict:
     return next(i for i in card["items"] if i["key"] == key)
@@ -58,8 +60,7 @@ def test_lying_audit_version_fails_its_probe(write_config: ConfigWriter, tiny_en
                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                              ) -> None:
     monkeypatch.setenv("TINY_AUDIT_VERSION", "0.9.0")
-    config = load_config(write_config('app = "tiny_agent:app"',
-                                      '[auth]\ninvoke_token = "invoke"\noperator_token = "operator"'))
+    config = load_config(write_config('app = "tiny_agent:app"', TOKENS))
     card = run(config, tmp_path / "out", only={"versioning"}).card
     assert _probe(card, "versioning", "audit_records_name_version")["outcome"] == "fail"
     assert "0.9.0" in _probe(card, "versioning", "audit_records_name_version")["message"]

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import random
-import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
-from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
 
 # jsonschema ships neither inline types nor a py.typed marker.
 from jsonschema import exceptions, validators  # type: ignore[import-untyped]
 
+from readiness.chaos._schema_values import SchemaError, seeded_number, seeded_string
+
+__all__ = ["JSONSchema", "SchemaError", "check_schema", "generate"]
+
 JSONSchema = Mapping[str, Any] | bool
 """A JSON Schema: an object, or `true`/`false`."""
 
 _MAX_DEPTH = 32  # past this a recursive schema is reported, not followed forever
 _SHALLOW = 4  # from this depth on optional parts are left out, so recursive schemas end
+_KINDS = ("object", "array", "string", "integer", "number", "boolean", "null")
 # Bounds that combine by taking the stricter value when allOf or $ref siblings merge.
 _STRICTER: dict[str, Callable[[Any, Any], Any]] = {
     "minimum": max, "exclusiveMinimum": max, "minLength": max, "minItems": max,
@@ -122,9 +123,9 @@ class _Generator:
         if kind == "array":
             return self._array(flat, where, depth)
         if kind == "string":
-            return self._string(flat, where)
+            return seeded_string(flat, where, self.rng)
         if kind in ("integer", "number"):
-            return self._number(flat, where, integral=kind == "integer")
+            return seeded_number(flat, where, self.rng, integral=kind == "integer")
         if kind == "boolean":
             return self.rng.random() < 0.5
         return None

@@ -65,6 +65,7 @@ def seeded_string(schema: Mapping[str, Any], where: str, rng: random.Random) -> 
     text = text[:length]
     return text if not text.endswith(" ") else text[:-1] + "s"
 
+
 def seeded_number(
     schema: Mapping[str, Any], where: str, rng: random.Random, *, integral: bool
 ) -> int | float:
@@ -79,9 +80,7 @@ def seeded_number(
     high = high if high is not None else low + span
     if step:
         first = math.ceil(low / step) + (1 if low_open and (low / step).denominator == 1 else 0)
-        last = math.floor(high / step) - (
-            1 if high_open and (high / step).denominator == 1 else 0
-        )
+        last = math.floor(high / step) - (1 if high_open and (high / step).denominator == 1 else 0)
         if first > last:
             what = "integer" if integral else "number"
             what += f" multiple of {step_raw}" if step_raw is not None else ""
@@ -90,14 +89,10 @@ def seeded_number(
     if high < low or (high == low and (low_open or high_open)):
         raise SchemaError(f"{where}: the bounds leave no number ({float(low)}..{float(high)})")
     value = round(float(low) + rng.random() * float(high - low), 2)
-    if (
-        value < low
-        or value > high
-        or (low_open and value == low)
-        or (high_open and value == high)
-    ):
+    if value < low or value > high or (low_open and value == low) or (high_open and value == high):
         value = float((low + high) / 2)  # rounding left the range: the midpoint never does
     return value
+
 
 def _multiple(
     first: int, last: int, step: Fraction, integral: bool, rng: random.Random
@@ -113,6 +108,7 @@ def _multiple(
         if (value / divisor).is_integer():
             return value
     return float(k * step)
+
 
 def _bounds(schema: Mapping[str, Any]) -> tuple[Fraction | None, bool, Fraction | None, bool]:
     """(low, low exclusive, high, high exclusive), reading both exclusive* spellings."""

@@ -142,10 +142,12 @@ def date(value: Any, where: Where) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise where.error("a date (YYYY-MM-DD)", value, "write reviewed = 2026-11-01 (no quotes needed)")
+    raise where.error("a date (YYYY-MM-DD)", value,
+                      "write reviewed = 2026-11-01 (no quotes needed)")
 
 
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$")
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_DURATION = re.compile(rf"^\s*(?:{_NUMBER}h)?\s*(?:{_NUMBER}m)?\s*(?:{_NUMBER}s)?\s*$")
 
 
 def duration(value: Any, where: Where) -> float:

@@ -46,7 +46,7 @@ def _env_name(value: Any, where: f.Where) -> str:
 
 def _target(value: Any, where: f.Where) -> str:
     text = f.nonempty_string(value, where)
-    if text == "sim:openai" or text.startswith("cassette:") and len(text) > 9:
+    if text == "sim:openai" or (text.startswith("cassette:") and len(text) > 9):
         return text
     if re.match(r"^https?://[^/\s]+(/\S*)?$", text):
         return text
@@ -332,7 +332,8 @@ def _upstreams(file: Path, raw: Any, prefix: str) -> dict[str, UpstreamConfig]:
                               'add start = "..." so the harness starts it, or a fixed port')
         if values["env"] in env_seen:
             raise ConfigError(file, f"{key} env", "a variable no other upstream uses",
-                              f"{values['env']!r}, also used by [upstreams.{env_seen[values['env']]}]",
+                              f"{values['env']!r}, also used by "
+                              f"[upstreams.{env_seen[values['env']]}]",
                               "give each upstream its own environment variable")
         env_seen[values["env"]] = name
         upstreams[name] = UpstreamConfig(name=name, **values)

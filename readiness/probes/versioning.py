@@ -85,7 +85,8 @@ def parse_version(reply: Reply) -> VersionInfo:
         return VersionInfo(summary, problem="no non-empty string field 'version'")
     if not isinstance(components, dict) or not components:
         return VersionInfo(summary, version, problem="no 'components' with content hashes")
-    bad = {k: v for k, v in components.items() if not isinstance(v, str) or not _DIGEST.fullmatch(v)}
+    bad = {k: v for k, v in components.items()
+           if not isinstance(v, str) or not _DIGEST.fullmatch(v)}
     if bad:
         return VersionInfo(summary, version, problem="components not in the form "
                            f"'sha256:<64 hex>': {sorted(bad)[:5]}")

@@ -5,8 +5,8 @@
   huge     answer 200 with an endless body
   garbage  answer bytes that are not HTTP
   crash    exit the process on the first non-health request
-It appends each request line to the file in HOSTILE_LOG (if set), so tests can
-wait for a request to arrive instead of sleeping.
+With HOSTILE_NOTIFY=HOST:PORT it connects there and sends "pid N" at start and
+each request line as it arrives, so tests wait on a socket instead of sleeping.
 """
 
 from __future__ import annotations
@@ -14,6 +14,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
+
+_notifier: socket.socket | None = None
+
+
+def notify(line: str) -> None:
+    """Tell the test what happened, if it is listening."""
+    global _notifier
+    address = os.environ.get("HOSTILE_NOTIFY")
+    if not address:
+        return
+    if _notifier is None:
+        host, port = address.rsplit(":", 1)
+        _notifier = socket.create_connection((host, int(port)), timeout=10)
+    _notifier.sendall(line.encode() + b"\n")
+
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}"
 
@@ -27,9 +43,7 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mode
                 writer.write(OK)
                 await writer.drain()
                 continue
-            if log := os.environ.get("HOSTILE_LOG"):
-                with open(log, "a") as handle:
-                    handle.write(line + "\n")
+            notify(line)
             if mode == "crash":
                 os._exit(1)
             if mode == "garbage":
@@ -54,9 +68,7 @@ async def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mode", choices=("hang", "huge", "garbage", "crash"), required=True)
     args = parser.parse_args()
-    if log := os.environ.get("HOSTILE_LOG"):
-        with open(log, "a") as handle:
-            handle.write(f"pid {os.getpid()}\n")
+    notify(f"pid {os.getpid()}")
     server = await asyncio.start_server(lambda r, w: serve(r, w, args.mode), "127.0.0.1",
                                         args.port)
     async with server:

@@ -1,0 +1,44 @@
+"""Shared helpers for the probe tests: digests, outcome checks, git in a temporary repo."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+from readiness.results import Finding, Outcome
+
+GIT_IDENTITY = ("-c", "user.name=Readiness Test", "-c", "user.email=test@readiness.invalid",
+                "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
+
+
+def sha(data: bytes | str) -> str:
+    """The "sha256:<hex>" digest of `data`, as /version reports it."""
+    raw = data.encode() if isinstance(data, str) else data
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def assert_finding(finding: Finding, outcome: Outcome, fragment: str) -> None:
+    """The finding has `outcome` and its message contains `fragment`."""
+    assert (finding.outcome, fragment in finding.message) == (outcome, True), finding.message
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    """Create `files` (relative path -> text) under root."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a fixed identity; fail loudly."""
+    done = subprocess.run(["git", *GIT_IDENTITY, "-C", str(repo), *args], capture_output=True,
+                          text=True, timeout=30, check=True)
+    return done.stdout
+
+
+def commit_all(repo: Path, message: str = "initial") -> None:
+    """Stage everything in `repo` and commit it."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
