@@ -67,13 +67,22 @@ class _Notifications:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.server.settimeout(60)
         self.address = f"127.0.0.1:{self.server.getsockname()[1]}"
+        self.connection: socket.socket | None = None
         self.stream: Any = None
+
+    def __enter__(self) -> _Notifications:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for closable in (self.stream, self.connection, self.server):
+            if closable is not None:
+                closable.close()
 
     def wait_for(self, prefix: str) -> str:
         if self.stream is None:
-            connection, _ = self.server.accept()
-            connection.settimeout(60)
-            self.stream = connection.makefile("r")
+            self.connection, _ = self.server.accept()
+            self.connection.settimeout(60)
+            self.stream = self.connection.makefile("r")
         for line in self.stream:
             if line.startswith(prefix):
                 return line.strip()
@@ -82,20 +91,20 @@ class _Notifications:
 
 def test_ctrl_c_writes_an_incomplete_scorecard_and_stops_the_agent(
         write_config: ConfigWriter, tmp_path: Path) -> None:
-    notes = _Notifications()
-    config = write_config(hostile_start("hang") + "\ndeadline_s = 60")
-    out = tmp_path / "out"
-    env = {**os.environ, "HOSTILE_NOTIFY": notes.address}
-    proc = subprocess.Popen([sys.executable, "-m", "readiness", "run", "--config", str(config),
-                             "--out", str(out)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        agent_pid = int(notes.wait_for("pid ").split()[1])
-        notes.wait_for("GET /")  # the harness is now waiting on the hung agent
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    with _Notifications() as notes:
+        config = write_config(hostile_start("hang") + "\ndeadline_s = 60")
+        out = tmp_path / "out"
+        env = {**os.environ, "HOSTILE_NOTIFY": notes.address}
+        proc = subprocess.Popen([sys.executable, "-m", "readiness", "run", "--config", str(config),
+                                 "--out", str(out)], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            agent_pid = int(notes.wait_for("pid ").split()[1])
+            notes.wait_for("GET /")  # the harness is now waiting on the hung agent
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
     assert proc.returncode == 1, stderr
     card = json.loads((out / "scorecard.json").read_text())
     assert card["incomplete"] is True and card["verdict"] == "not_ready"

@@ -28,13 +28,23 @@ from readiness.chaos.messages import Request, Response
 class _Framer:
     """Buffer plus the state of the message being assembled."""
 
-    __slots__ = ("buffer", "chunk_pos", "chunk_total", "chunks", "head", "head_at", "max_body")
+    __slots__ = (
+        "buffer",
+        "chunk_pos",
+        "chunk_total",
+        "chunks",
+        "head",
+        "head_at",
+        "max_body",
+        "start_line",
+    )
 
     def __init__(self, max_body: int) -> None:
         self.buffer = bytearray()
         self.max_body = max_body
         self.head: Head | None = None
         self.head_at = 0.0
+        self.start_line: tuple[str, str, bool] = ("", "", False)
         self.chunks: list[bytes] = []
         self.chunk_pos = 0
         self.chunk_total = 0
@@ -137,13 +147,13 @@ class RequestFramer(_Framer):
             head = self._take_head()
             if head is None:
                 return None
-            request_line(head)  # validate before waiting for a body
+            self.start_line = request_line(head)  # validated before waiting for a body
             self.head = head
         body = self._take_body(head)
         if body is None:
             return None
         self.head = None
-        method, target, http10 = request_line(head)
+        method, target, http10 = self.start_line
         request = Request(method, target, head.headers, body)
         return IncomingRequest(request, keep_alive(head, http10), http10, self.head_at)
 

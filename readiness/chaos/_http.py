@@ -84,37 +84,70 @@ class Head:
 
 def parse_head(data: bytes) -> Head:
     """Split a head (ending in CRLFCRLF) into its start line and headers."""
-    lines = data[:-4].decode("latin-1").split("\r\n")
+    text = data[:-4].decode("latin-1")
+    first_line, _, rest = text.partition("\r\n")
     headers: Headers = []
+    if rest:
+        for line in rest.split("\r\n"):
+            name, sep, value = line.partition(":")
+            if not sep or not name or name[-1] in " \t" or name[0] in " \t":
+                raise HttpProtocolError(f"malformed header line {line[:80]!r}")
+            headers.append((name, value.strip(" \t")))
+    # The framing headers are looked up in the lowered text: a substring search in C
+    # is much cheaper than lowering every header name in Python (the proxy's hot path).
+    lowered = text.lower()
     content_length: int | None = None
     chunked = close = keep_alive = expect_continue = False
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep or not name or name[-1] in " \t" or line[0] in " \t":
-            raise HttpProtocolError(f"malformed header line {line[:80]!r}")
-        value = value.strip(" \t")
-        headers.append((name, value))
-        lowered = name.lower()
-        if lowered == "content-length":
-            if not (value.isascii() and value.isdigit()):
-                raise HttpProtocolError(f"invalid Content-Length {value[:40]!r}")
-            length = int(value)
-            if content_length is not None and content_length != length:
-                raise HttpProtocolError("conflicting Content-Length headers")
-            content_length = length
-        elif lowered == "transfer-encoding":
-            if value.lower() != "chunked":
-                raise HttpProtocolError(
-                    f"unsupported Transfer-Encoding {value[:40]!r} (only chunked)", 501
-                )
-            chunked = True
-        elif lowered == "connection":
-            tokens = {token.strip() for token in value.lower().split(",")}
-            close = close or "close" in tokens
-            keep_alive = keep_alive or "keep-alive" in tokens
-        elif lowered == "expect":
-            expect_continue = value.lower() == "100-continue"
-    return Head(lines[0], headers, content_length, chunked, close, keep_alive, expect_continue)
+    if "\r\ncontent-length:" in lowered:
+        content_length = _content_length(_values(lowered, "\r\ncontent-length:"))
+    if "\r\ntransfer-encoding:" in lowered:
+        chunked = _chunked(_values(lowered, "\r\ntransfer-encoding:"))
+    if "\r\nconnection:" in lowered:
+        tokens = {
+            token.strip(" \t")
+            for value in _values(lowered, "\r\nconnection:")
+            for token in value.split(",")
+        }
+        close = "close" in tokens
+        keep_alive = "keep-alive" in tokens
+    if "\r\nexpect:" in lowered:
+        expect_continue = "100-continue" in _values(lowered, "\r\nexpect:")
+    return Head(first_line, headers, content_length, chunked, close, keep_alive, expect_continue)
+
+
+def _content_length(values: list[str]) -> int:
+    """The one Content-Length; repeated identical values are tolerated (RFC 9110 8.6)."""
+    content_length: int | None = None
+    for value in values:
+        if not (value.isascii() and value.isdigit()):
+            raise HttpProtocolError(f"invalid Content-Length {value[:40]!r}")
+        if content_length is not None and content_length != int(value):
+            raise HttpProtocolError("conflicting Content-Length headers")
+        content_length = int(value)
+    assert content_length is not None
+    return content_length
+
+
+def _chunked(values: list[str]) -> bool:
+    """True for `Transfer-Encoding: chunked`; other codings are not supported."""
+    for value in values:
+        if value != "chunked":
+            message = f"unsupported Transfer-Encoding {value[:40]!r} (only chunked)"
+            raise HttpProtocolError(message, 501)
+    return True
+
+
+def _values(lowered: str, prefix: str) -> list[str]:
+    """The (lowered, stripped) values of every header line starting with `prefix`."""
+    start = lowered.find(prefix)
+    if start < 0:
+        return []
+    values = []
+    while start >= 0:
+        end = lowered.find("\r\n", start + 2)
+        values.append(lowered[start + len(prefix) : end if end >= 0 else None].strip(" \t"))
+        start = lowered.find(prefix, start + 2)
+    return values
 
 
 async def _read_head(reader: asyncio.StreamReader) -> bytes | None:

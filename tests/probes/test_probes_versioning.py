@@ -81,6 +81,7 @@ def test_parse_good_version() -> None:
     (reply(body={"version": "1.4.0", "components": {"b": PROMPT.upper(), "a": PROMPT[:-1]}}),
      "components not in the form 'sha256:<64 hex>': ['a', 'b']"),
     (reply(body={"version": "1.4.0", "components": {"a": PROMPT, "b": 7}}), "['b']"),
+    (reply(body={"version": "1.4.0", "components": {"a": PROMPT + "\n"}}), "['a']"),
 ])
 def test_parse_bad_version(answer: Reply, problem: str) -> None:
     info = v.parse_version(answer)
@@ -93,10 +94,15 @@ def test_parse_keeps_the_version_when_components_are_bad() -> None:
     assert info.version == "2.0"
 
 
-def test_parse_no_answer_is_unreachable() -> None:
-    assert (UNREACHABLE.unreachable, UNREACHABLE.problem) == (
-        True, "no answer: ConnectError: refused")
-    assert UNREACHABLE.reply["error"] == "ConnectError: refused"
+@pytest.mark.parametrize("answer", [
+    reply(None, error="ConnectError: refused"),
+    reply(200, b'{"version": "1.4', error="response body exceeded 1048576 bytes"),
+])
+def test_parse_no_usable_answer_is_unreachable(answer: Reply) -> None:
+    info = v.parse_version(answer)
+    assert (info.unreachable, info.version) == (True, None)
+    assert (info.problem or "").endswith(f"answer: {answer.error}")
+    assert info.reply["error"] == answer.error
 
 
 # --- probes --------------------------------------------------------------------------------
@@ -106,7 +112,8 @@ CASES = [
     (v.reports_version, GOOD, PASS, "version 1.4.0 with 2 component hashes"),
     (v.reports_version, obs(reported=v.parse_version(reply(503))), FAIL,
      "GET /version answered HTTP 503"),
-    (v.reports_version, obs(reported=UNREACHABLE), ERROR, "could not be assessed: no answer"),
+    (v.reports_version, obs(reported=UNREACHABLE), ERROR,
+     "GET /version could not be assessed: no usable answer: ConnectError: refused"),
     (v.reports_version, EMPTY, FAIL, "no non-empty string field 'version'"),
 
     (v.component_hashes_match_files, GOOD, PASS, "all 2 component hashes equal sha256"),
@@ -153,9 +160,7 @@ CASES = [
      PASS, "2 components changed since the previous scorecard; version 1.3.0 -> 1.4.0"),
     (v.version_bumped_on_change, obs(previous=previous("1.4.0", {"prompts/route.txt": RULES})),
      FAIL, "2 components changed since '1.4.0' was scored, but the version is the same"),
-    (v.version_bumped_on_change, obs(previous=previous("1.4.0", None)), FAIL, "2 components"),
     (v.version_bumped_on_change, obs(previous=previous("1.4.0", ["x"])), NA, "no component"),
-    (v.version_bumped_on_change, obs(previous={"agent": None}), FAIL, "components changed"),
     (v.version_bumped_on_change,
      obs(previous=previous("1.4.0", dict(FILES)), reported=v.parse_version(reply(500))), NA,
      "no component hashes to compare"),
@@ -174,6 +179,14 @@ def test_every_probe_has_a_pass_and_a_fail_case() -> None:
     probes = {case[0] for case in CASES}
     for outcome in (PASS, FAIL):
         assert probes == {case[0] for case in CASES if case[2] is outcome}
+
+
+@pytest.mark.xfail(strict=True, reason="bug: version_bumped_on_change treats a previous "
+                   "scorecard without component hashes as 'every component changed'")
+@pytest.mark.parametrize("before", [previous("1.4.0", None), previous("1.4.0", {}),
+                                    {"agent": None}])
+def test_no_previous_hashes_is_not_applicable(before: dict[str, Any]) -> None:
+    assert v.version_bumped_on_change(obs(previous=before)).outcome is NA
 
 
 def test_mismatch_evidence_names_each_file() -> None:

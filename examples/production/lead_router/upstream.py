@@ -118,7 +118,6 @@ class Attempt:
 
     status: int | None
     failure: FailureKind | None
-    waited_s: float = 0.0
 
 
 @dataclass
@@ -184,16 +183,17 @@ class UpstreamClient:
         for attempt_no in range(self.policy.max_attempts):
             remaining = deadline.remaining()
             if remaining <= 0:
-                result.failure = "deadline"
+                result.failure = result.failure or "deadline"
                 break
             began = self.clock.monotonic()
             reply, failure = await self._attempt(
-                upstream, method, url, min(attempt_timeout_s, remaining), headers, json_body
+                method, url, min(attempt_timeout_s, remaining), headers, json_body
             )
             if failure is None and readable is not None and reply and not readable(reply):
                 failure = "bad_reply"
-            attempt = Attempt(reply.status if reply else None, failure)
-            result.attempts.append(attempt)
+            self.metrics.upstream_seconds.labels(upstream).observe(self.clock.monotonic() - began)
+            self.metrics.upstream_requests.labels(upstream, failure or "ok").inc()
+            result.attempts.append(Attempt(reply.status if reply else None, failure))
             result.reply, result.failure = reply, failure
             if failure is None:
                 return result
@@ -203,7 +203,6 @@ class UpstreamClient:
                 self.on_failure(upstream, failure, delay is None, began)
             if delay is None:
                 break
-            attempt.waited_s = delay
             self.metrics.retries.labels(upstream).inc()
             await self.clock.sleep(delay)
         return result
@@ -232,14 +231,13 @@ class UpstreamClient:
 
     async def _attempt(
         self,
-        upstream: str,
         method: str,
         url: str,
         timeout_s: float,
         headers: Mapping[str, str] | None,
         json_body: Any,
     ) -> tuple[Reply | None, FailureKind | None]:
-        started = self.clock.monotonic()
+        """One request, bounded by `timeout_s` from connect to the body's last byte."""
         reply: Reply | None = None
         failure: FailureKind | None
         try:
@@ -258,8 +256,6 @@ class UpstreamClient:
             failure = "unreachable"
         else:
             failure = _classify(reply.status)
-        self.metrics.upstream_seconds.labels(upstream).observe(self.clock.monotonic() - started)
-        self.metrics.upstream_requests.labels(upstream, failure or "ok").inc()
         return reply, failure
 
 
