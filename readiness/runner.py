@@ -117,7 +117,9 @@ async def _run_item(registry: Registry, key: str, ctx: RunContext,
     probes = [p for p in registry.probes(key) if probe_ids is None or p.id in probe_ids]
     item = BY_KEY[key]
     if not probes:
-        return score_item(item, (), config.gate.min_score)
+        reason = "not assessed: " + ("no probe of this item was selected" if registry.probes(key)
+                                     else "no probes for this item are built yet")
+        return score_item(item, (), config.gate.min_score, reason)
     observe = registry.observer_for(key)
     try:
         if observe is None:

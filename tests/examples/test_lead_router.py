@@ -246,6 +246,29 @@ async def test_revert_makes_the_compensating_delete(rig: Rig) -> None:
     assert (await rig.op("POST", "/decisions/unknown/revert")).status_code == 404
 
 
+async def test_operator_actions_report_crm_trouble_and_change_nothing(rig: Rig) -> None:
+    await rig.op("PUT", "/control", {"mode": "review_only"})
+    pending = (await rig.invoke("held")).json()["decision_id"]
+    rig.upstreams.crm_script.extend([busy(503)] * rig.settings.max_attempts)
+    approve = await rig.op("POST", f"/review/{pending}/approve", {"approver": "Dana Fox"})
+    assert approve.status_code == 502 and "still pending review" in approve.json()["error"]
+    record = (await rig.op("GET", f"/audit/{pending}")).json()
+    assert record["status"] == "pending_review" and record["approver"] is None
+    assert [e["status"] for e in record["effects"]] == [503] * rig.settings.max_attempts
+
+    await rig.op("PUT", "/control", {"mode": "disabled"})
+    paused = await rig.op("POST", f"/review/{pending}/approve", {"approver": "Dana Fox"})
+    assert paused.status_code == 409 and "disabled" in paused.json()["error"]
+
+    await rig.op("PUT", "/control", {"mode": "active"})
+    done = (await rig.invoke("done")).json()["decision_id"]
+    rig.upstreams.crm_script.extend([busy(503)] * rig.settings.max_attempts)
+    revert = await rig.op("POST", f"/decisions/{done}/revert")
+    assert revert.status_code == 502
+    assert (await rig.op("GET", f"/audit/{done}")).json()["reverted"] is False
+    assert not any(a.deleted for a in rig.crm.assignments.values())
+
+
 async def test_only_executed_decisions_can_be_reverted(rig: Rig) -> None:
     await rig.op("PUT", "/control", {"mode": "review_only"})
     answer = (await rig.invoke()).json()
@@ -477,6 +500,38 @@ async def test_a_broken_alert_sink_never_breaks_an_invocation(rig: Rig) -> None:
     assert len(rig.upstreams.alerts) == 1
 
 
+async def test_alerts_can_also_go_by_email(
+    make_rig: Callable[..., Rig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lead_router.alerts as alerts_module
+
+    sent: list[tuple[str, int, str, str]] = []
+
+    class FakeSMTP:
+        def __init__(self, host: str, port: int, timeout: float) -> None:
+            self.host, self.port = host, port
+
+        def __enter__(self) -> FakeSMTP:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def send_message(self, message: Any) -> None:
+            sent.append((self.host, self.port, message["To"], message.get_content()))
+
+    monkeypatch.setattr(alerts_module.smtplib, "SMTP", FakeSMTP)
+    rig = make_rig(alert_webhook_url=None, alert_smtp_host="mail.test", alert_smtp_port=2525)
+    rig.upstreams.crm_script.extend([busy(503)] * 16)
+    for n in range(4):
+        await rig.invoke(f"mail-{n}")
+    await rig.router.alerts.drain()
+    (mail,) = sent
+    assert mail[:3] == ("mail.test", 2525, "priya.raman@brightfield-sales.io")
+    assert mail[3].startswith("Lead router: leads are not being assigned.")
+    assert rig.upstreams.alerts == []
+
+
 async def test_lead_data_stays_out_of_logs_metrics_and_alerts(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -520,6 +575,19 @@ def test_tool_enum_and_rules_must_agree(tmp_path: Path) -> None:
     tool.write_text(tool.read_text().replace('"rep-apac",', '"rep-apac", "rep-ghost",'))
     with pytest.raises(SettingsError, match="rep-ghost"):
         load_components(package)
+
+
+def test_retention_purges_old_decisions_only(tmp_path: Path) -> None:
+    from lead_router.store import Decision, Store
+
+    store = Store(tmp_path / "audit.sqlite3")
+    for rid, stamp in (("old", "2026-01-01T00:00:00.000000Z"),
+                       ("new", "2026-11-20T00:00:00.000000Z")):
+        store.insert(Decision(rid, rid, stamp, "1.4.0", "disabled", LEAD), queue_reason="test")
+    assert store.purge("2026-06-01T00:00:00.000000Z") == 1
+    assert store.get("old") is None and store.get("new") is not None
+    assert [d.decision_id for d, _, _ in store.manual_queue()] == ["new"]
+    store.close()
 
 
 def test_retry_after_parsing() -> None:

@@ -27,7 +27,7 @@ from lead_router.alerts import AlertMonitor
 from lead_router.components import Components, load_components
 from lead_router.metrics import CONTENT_TYPE_LATEST, Metrics
 from lead_router.service import Conflict, LeadRouter, NotFound, UpstreamUnavailable
-from lead_router.settings import Settings
+from lead_router.settings import Settings, load_settings
 from lead_router.store import Store, rfc3339
 from lead_router.upstream import Clock, RetryPolicy, UpstreamClient
 from lead_router.validation import (
@@ -297,3 +297,19 @@ def create_app(
     )
     app.state.router = router
     return app
+
+
+_app_from_env: Starlette | None = None
+
+
+def __getattr__(name: str) -> Starlette:
+    """`lead_router.app:app` for in-process runners: built from the environment on first use.
+
+    Lazy, because importing this module (tests, tools) must not require the tokens.
+    """
+    global _app_from_env
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _app_from_env is None:
+        _app_from_env = create_app(load_settings())
+    return _app_from_env
