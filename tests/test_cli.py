@@ -112,3 +112,43 @@ def test_ctrl_c_writes_an_incomplete_scorecard_and_stops_the_agent(
     assert "Traceback" not in stderr
     with pytest.raises(ProcessLookupError):
         os.kill(agent_pid, 0)
+
+
+def test_proxy_command_forwards_and_records_until_interrupted(tmp_path: Path) -> None:
+    import http.server
+    import threading
+    import urllib.request
+
+    class Target(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"path": "%s"}' % self.path.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    record = tmp_path / "traffic.jsonl"
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target) as target:
+        threading.Thread(target=target.serve_forever, daemon=True).start()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "readiness", "proxy", "--target",
+             f"http://127.0.0.1:{target.server_address[1]}", "--record", str(record)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            banner = proc.stdout.readline()  # printed once listening
+            url = banner.split()[2]
+            with urllib.request.urlopen(f"{url}/leads?x=1", timeout=10) as response:
+                assert json.loads(response.read()) == {"path": "/leads?x=1"}
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+            target.shutdown()
+    assert proc.returncode == 0
+    exchanges = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [(e["method"], e["path"], e["status"]) for e in exchanges] == [("GET", "/leads?x=1",
+                                                                          200)]

@@ -123,3 +123,21 @@ def test_cancelled_run_still_returns_what_ran_marked_incomplete(
     # docs ran before versioning was interrupted; owner never ran
     assert _item(card, "owner")["reason"].endswith("the run ended before this item")
     assert "TINY_HANG_VERSION" in os.environ
+
+
+def test_changed_components_are_shown_and_an_unbumped_version_fails(
+        write_config: ConfigWriter, tiny_env: Path, tmp_path: Path) -> None:
+    from readiness.reports import write_reports
+
+    config = load_config(write_config('app = "tiny_agent:app"',
+                                      TOKENS + '\n[version]\nfiles = ["prompts/**"]'))
+    out = tmp_path / "out"
+    first = run(config, out, only={"versioning"}).card
+    write_reports(first, out)
+    assert first["changes"] is None
+    (tiny_env / "route.md").write_text("Route the lead, and be quick about it.\n")
+    second = run(config, out, only={"versioning"}).card
+    assert second["changes"]["changed"] == ["prompts/route.md"]
+    assert second["changes"]["previous_version"] == "1.0.0"
+    bumped = _probe(second, "versioning", "version_bumped_on_change")
+    assert bumped["outcome"] == "fail" and bumped["evidence"]["changed"] == ["prompts/route.md"]

@@ -104,7 +104,7 @@ def correlation_id(headers: Headers) -> str | None:
     """X-Request-ID if present, else the trace-id of a W3C traceparent, else None."""
     traceparent = None
     for name, value in headers:
-        if name[0] not in "xXtT":  # cheap pre-filter: this runs once per proxied request
+        if name[:1] not in "xXtT":  # cheap pre-filter: this runs once per proxied request
             continue
         lowered = name.lower()
         if lowered == "x-request-id" and value:
