@@ -119,15 +119,13 @@ def correlation_id(headers: Headers) -> str | None:
 
 
 _FIELDS = tuple(Exchange.__dataclass_fields__)
+_Row = tuple[Any, ...]  # Exchange's fields, in order
 
 
-def _new_exchange(seq: int, fields: tuple[Any, ...]) -> Exchange:
-    """Build an Exchange without the frozen __init__'s per-field object.__setattr__.
-
-    Five times cheaper, and this runs once per proxied request.
-    """
+def _new_exchange(row: _Row) -> Exchange:
+    """Build an Exchange from a row, skipping the frozen __init__'s per-field setattr."""
     exchange = object.__new__(Exchange)
-    exchange.__dict__.update(zip(_FIELDS, (seq, *fields), strict=True))
+    exchange.__dict__.update(zip(_FIELDS, row, strict=True))
     return exchange
 
 
@@ -138,7 +136,10 @@ class Recorder:
     """Thread-safe, append-only log of exchanges with an optional JSONL sink.
 
     Sequence numbers start at 1 and are unique per recorder. Use `exchanges()` to
-    query and `await wait_for(...)` to wait for traffic without polling. With
+    query and `await wait_for(...)` to wait for traffic without polling.
+    Exchanges are stored as plain tuples and built on query: tuples of atomic
+    values drop out of the garbage collector's tracking, so a recorder holding a
+    million exchanges adds no GC pauses to the proxy's hot path. With
     `jsonl_path`, each exchange is appended as one JSON line through a 1 MiB
     buffer; `close()` flushes it (call it, or use the recorder as a context manager).
     """
@@ -147,7 +148,7 @@ class Recorder:
         self, jsonl_path: Path | str | None = None, *, body_cap: int = DEFAULT_BODY_CAP
     ) -> None:
         self._lock = threading.Lock()
-        self._items: list[Exchange] = []
+        self._rows: list[_Row] = []
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._body_cap = body_cap
         self._sink: IO[str] | None = None
@@ -177,7 +178,8 @@ class Recorder:
         cap = self._body_cap
         no_response = response_body is None
         response_bytes = b"" if response_body is None else response_body
-        fields = (
+        row: _Row = (
+            0,  # seq, set under the lock below
             upstream,
             method,
             path,
@@ -197,14 +199,15 @@ class Recorder:
             error,
         )
         with self._lock:
-            exchange = _new_exchange(len(self._items) + 1, fields)
-            self._items.append(exchange)
+            row = (len(self._rows) + 1, *row[1:])
+            self._rows.append(row)
             if self._sink is not None:
-                self._sink.write(json.dumps(exchange.to_json(), separators=(",", ":")) + "\n")
+                line = json.dumps(_new_exchange(row).to_json(), separators=(",", ":"))
+                self._sink.write(line + "\n")
             waiters = self._waiters
         if waiters:
             self._wake(waiters)
-        return exchange
+        return _new_exchange(row)
 
     def exchanges(
         self,
@@ -214,12 +217,12 @@ class Recorder:
     ) -> list[Exchange]:
         """Recorded exchanges in seq order, filtered; `since_seq` is exclusive."""
         with self._lock:
-            items = self._items[since_seq:] if since_seq and since_seq > 0 else list(self._items)
+            rows = self._rows[since_seq:] if since_seq and since_seq > 0 else list(self._rows)
         if upstream is not None:
-            items = [item for item in items if item.upstream == upstream]
+            rows = [row for row in rows if row[1] == upstream]
         if correlation_id is not None:
-            items = [item for item in items if item.correlation_id == correlation_id]
-        return items
+            rows = [row for row in rows if row[15] == correlation_id]
+        return [_new_exchange(row) for row in rows]
 
     async def wait_for(
         self, predicate: Predicate, timeout: float, *, count: int = 1
@@ -241,9 +244,13 @@ class Recorder:
                 while True:
                     event.clear()
                     with self._lock:
-                        fresh = self._items[seen:]
+                        fresh = self._rows[seen:]
                     seen += len(fresh)
-                    matches.extend(item for item in fresh if predicate(item))
+                    matches.extend(
+                        exchange
+                        for exchange in map(_new_exchange, fresh)
+                        if predicate(exchange)
+                    )
                     if len(matches) >= count:
                         return matches
                     await event.wait()
@@ -287,4 +294,4 @@ class Recorder:
         self.close()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._rows)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
+import httpx
+
+from readiness.chaos.recorder import Recorder
+from readiness.client import AgentClient
+from readiness.config import Config
+from readiness.context import RunContext
 from readiness.results import Finding, Outcome
+
+T = TypeVar("T")
 
 GIT_IDENTITY = ("-c", "user.name=Readiness Test", "-c", "user.email=test@readiness.invalid",
                 "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
@@ -42,3 +54,24 @@ def commit_all(repo: Path, message: str = "initial") -> None:
     """Stage everything in `repo` and commit it."""
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", message)
+
+
+def in_context(config: Config, body: Callable[[RunContext], Awaitable[T]], *,
+               transport: httpx.AsyncBaseTransport | None = None, down: str | None = None,
+               tokens: dict[str, str] | None = None, **fields: Any) -> T:
+    """Run `body` in a RunContext whose client reaches the agent through `transport`.
+
+    `down` marks the agent as down; other keyword arguments set RunContext fields (today).
+    """
+
+    async def main() -> T:
+        client = AgentClient("http://agent.local", tokens=tokens or {}, deadline_s=5,
+                             transport=transport)
+        client.down_reason = down
+        ctx = RunContext(config, config.root / "out", client, Recorder())
+        try:
+            return await body(dataclasses.replace(ctx, **fields) if fields else ctx)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(main())

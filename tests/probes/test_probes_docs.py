@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from probes_support import assert_finding, write_tree
@@ -51,10 +52,14 @@ GOOD = DocsObservations(documents(), {}, (RouteCheck("PUT /control", True),
 EMPTY = DocsObservations({kind: d.read_document(kind, None) for kind in KINDS}, {}, ())
 
 
-def obs(routes: tuple[RouteCheck, ...] | None = None, **changes: object) -> DocsObservations:
-    """GOOD with some fields (or only its routes) replaced."""
-    return dataclasses.replace(GOOD, **({"routes": routes} if routes is not None else {}),
-                               **changes)  # type: ignore[arg-type]
+def obs(**changes: Any) -> DocsObservations:
+    """GOOD with some fields replaced."""
+    return dataclasses.replace(GOOD, **changes)
+
+
+def routes(*checks: tuple[str, bool | None]) -> DocsObservations:
+    """GOOD with these (route, exists) checks."""
+    return obs(routes=tuple(RouteCheck(route, exists) for route, exists in checks))
 
 
 def texts(**replaced: str | None) -> DocsObservations:
@@ -68,7 +73,7 @@ CASES = [
     (d.docs_exist, texts(faq=None), FAIL,
      "1 of 4 documents missing or unfinished: faq: [docs] faq is not declared"),
     (d.docs_exist, texts(training="# Training\nAsk Ada."), FAIL,
-     "training: /d/training.md has only 4 words"),
+     "training: /d/training.md has only 3 words"),
     (d.docs_exist, texts(faq=f"# FAQ\n{FILLER}\nOwner: TBD"), FAIL,
      "faq: /d/faq.md still has placeholders: ['TBD']"),
     (d.docs_exist, EMPTY, FAIL, "4 of 4 documents"),
@@ -101,17 +106,15 @@ CASES = [
     (d.docs_links_resolve, EMPTY, FAIL, "no documents whose links could be checked"),
 
     (d.runbook_actions_exist, GOOD, PASS, "all 2 runbook actions exist on the agent"),
-    (d.runbook_actions_exist, obs((RouteCheck("PUT /control", True),
-                                   RouteCheck("POST /pause", False))), FAIL,
+    (d.runbook_actions_exist, routes(("PUT /control", True), ("POST /pause", False)), FAIL,
      "1 of 2 runbook actions do not exist on the agent: POST /pause"),
-    (d.runbook_actions_exist, obs((RouteCheck("PUT /control", True),
-                                   RouteCheck("GET /health", None))), ERROR,
+    (d.runbook_actions_exist, routes(("PUT /control", True), ("GET /health", None)), ERROR,
      "the agent did not answer for GET /health"),
-    (d.runbook_actions_exist, obs((RouteCheck("GET /h", None), RouteCheck("POST /p", False))),
-     FAIL, "1 of 2 runbook actions do not exist"),
-    (d.runbook_actions_exist, obs((), agent_down="exited with code 1"), ERROR,
+    (d.runbook_actions_exist, routes(("GET /h", None), ("POST /p", False)), FAIL,
+     "1 of 2 runbook actions do not exist"),
+    (d.runbook_actions_exist, obs(routes=(), agent_down="exited with code 1"), ERROR,
      "the agent is down: exited with code 1"),
-    (d.runbook_actions_exist, obs(()), FAIL, "names no operator endpoint or command"),
+    (d.runbook_actions_exist, routes(), FAIL, "names no operator endpoint or command"),
     (d.runbook_actions_exist, texts(runbook=None), FAIL, "no runbook to read"),
     (d.runbook_actions_exist, EMPTY, FAIL, "no runbook to read"),
 ]
@@ -132,14 +135,14 @@ def test_every_probe_has_a_pass_and_a_fail_case() -> None:
 
 def test_route_evidence_is_kept_per_route() -> None:
     evidence = {"request": {"status": 404}}
-    finding = d.runbook_actions_exist(obs((RouteCheck("POST /pause", False, evidence),)))
+    finding = d.runbook_actions_exist(obs(routes=(RouteCheck("POST /pause", False, evidence),)))
     assert dict(finding.evidence["routes"]) == {"POST /pause": evidence}
 
 
 # --- runbook_routes ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "routes"), [
+@pytest.mark.parametrize(("text", "found"), [
     ("", []),
     ("Stop the agent from the dashboard; get /control is prose.", []),
     ("Run PUT /control to stop.", [("PUT", "/control")]),
@@ -156,8 +159,8 @@ def test_route_evidence_is_kept_per_route() -> None:
     ("PUT /control\ncurl -X PUT http://a.io/control\nPUT /control.", [("PUT", "/control")]),
     ("curl -X POST http://a.io/b\nPATCH /a", [("PATCH", "/a"), ("POST", "/b")]),
 ])
-def test_runbook_routes(text: str, routes: list[tuple[str, str]]) -> None:
-    assert d.runbook_routes(text) == routes
+def test_runbook_routes(text: str, found: list[tuple[str, str]]) -> None:
+    assert d.runbook_routes(text) == found
 
 
 @pytest.mark.xfail(strict=True, reason="bug: docs._CURL requires -X/--request, so a plain "

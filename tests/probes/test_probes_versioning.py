@@ -23,8 +23,9 @@ PASS, FAIL, ERROR, NA = Outcome.PASS, Outcome.FAIL, Outcome.ERROR, Outcome.NOT_A
 
 def reply(status: int | None = 200, body: Any = None, error: str | None = None) -> Reply:
     """A /version reply; dicts and lists are sent as JSON, bytes as they are."""
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
-    return Reply("GET", "/version", status, raw, error=error)
+    if body is None or isinstance(body, bytes):
+        return Reply("GET", "/version", status, body or b"", error=error)
+    return Reply("GET", "/version", status, json.dumps(body).encode(), error=error)
 
 
 def reported(version: str = "1.4.0", components: dict[str, str] | None = None) -> VersionInfo:

@@ -136,9 +136,9 @@ class AlertMonitor:
         self.metrics.alerts.labels(kind).inc()
         log.warning("alert sent", extra={"fields": {"alert": kind}})
         if self.webhook_url:
-            self._spawn(self._post_webhook(text))
+            self._spawn(self._post_webhook(self.webhook_url, text))
         if self.smtp_host:
-            self._spawn(asyncio.to_thread(self._send_mail, text))
+            self._spawn(asyncio.to_thread(self._send_mail, self.smtp_host, text))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         async def bounded() -> None:
@@ -152,19 +152,17 @@ class AlertMonitor:
         self._tasks.add(task)  # keep a reference, or the task may be collected mid-flight
         task.add_done_callback(self._tasks.discard)
 
-    async def _post_webhook(self, text: str) -> None:
-        assert self.webhook_url is not None
-        response = await self.http.post(self.webhook_url, json={"text": text})
+    async def _post_webhook(self, url: str, text: str) -> None:
+        response = await self.http.post(url, json={"text": text})
         response.raise_for_status()
 
-    def _send_mail(self, text: str) -> None:
-        assert self.smtp_host is not None
+    def _send_mail(self, host: str, text: str) -> None:
         message = EmailMessage()
         message["Subject"] = text.split(". ", 1)[0]
         message["From"] = self.email_from
         message["To"] = self.email_to
         message.set_content(text)
-        with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout_s) as smtp:
+        with smtplib.SMTP(host, self.smtp_port, timeout=self.timeout_s) as smtp:
             smtp.send_message(message)
 
     async def drain(self) -> None:

@@ -233,7 +233,8 @@ async def manual_queue(request: Request) -> Response:
 
 async def on_http(request: Request, exc: Exception) -> Response:
     """Routing errors (unknown path 404, wrong method 405) in the same JSON shape."""
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        return error(500, "internal error; the request was not processed")
     return error(exc.status_code, str(exc.detail), **dict(exc.headers or {}))
 
 

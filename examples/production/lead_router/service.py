@@ -236,14 +236,16 @@ class LeadRouter:
         self, decision: Decision, deadline: Deadline, headers: Mapping[str, str]
     ) -> WriteOutcome:
         """Write the assignment, recording every attempt as an effect."""
-        assert decision.action is not None and decision.reasoning is not None
-        path = f"/leads/{decision.action['lead_id']}/assign"
+        action = decision.action
+        if action is None:
+            raise Conflict("the decision has no assignment to carry out")
+        path = f"/leads/{action['lead_id']}/assign"
         result = await self.upstream.call(
             "crm", "POST", self.settings.crm_base_url.rstrip("/") + path,
             deadline=deadline, attempt_timeout_s=self.settings.crm_timeout_s,
             # One key per decision: a retry after a lost answer cannot assign twice.
             headers={**headers, "Idempotency-Key": f"lead-router-{decision.decision_id}"},
-            json_body={"rep_id": decision.action["rep_id"], "reason": decision.reasoning},
+            json_body={"rep_id": action["rep_id"], "reason": decision.reasoning or ""},
             readable=lambda reply: _assignment_id(reply) is not None,
         )
         # Every attempt counts: one that timed out may still have reached the CRM.

@@ -158,7 +158,8 @@ class UpstreamClient:
         self.metrics = metrics
         self.policy = policy or RetryPolicy()
         self.clock = clock or Clock()
-        self.rng = rng or random.Random()
+        # Jitter needs no reproducibility in production; tests pass a seeded Random.
+        self.rng = rng or random.SystemRandom()
         self.on_failure = on_failure
 
     async def call(
