@@ -38,14 +38,19 @@ GOOD = OwnerObservations(ADA, ESCALATION, REPO / "docs/escalation.md", codeowner
 EMPTY = OwnerObservations(OwnerConfig(), None, None, None, (), REPO, TODAY)
 
 
-def owner(**changes: Any) -> OwnerObservations:
-    """GOOD with some [owner] values replaced."""
-    return dataclasses.replace(GOOD, owner=dataclasses.replace(ADA, **changes))
-
-
 def obs(**changes: Any) -> OwnerObservations:
     """GOOD with some observation fields replaced."""
     return dataclasses.replace(GOOD, **changes)
+
+
+def person(**changes: Any) -> OwnerConfig:
+    """ADA's [owner] with some values replaced."""
+    return dataclasses.replace(ADA, **changes)
+
+
+def owner(**changes: Any) -> OwnerObservations:
+    """GOOD with some [owner] values replaced."""
+    return obs(owner=person(**changes))
 
 
 def reviewed(days_ago: int, **changes: Any) -> OwnerObservations:
@@ -95,10 +100,9 @@ CASES = [
      "all 2 versioned files"),
     (o.owner_in_codeowners, owner(handle=None, contact="ADA@corp.io"),
      FAIL, "1 versioned files are not owned by ['ada@corp.io']"),
-    (o.owner_in_codeowners, owner(handle=None, contact="ADA@corp.io")
-     .__class__(**{**dataclasses.asdict(GOOD), "owner": dataclasses.replace(
-         ADA, handle=None, contact="ADA@corp.io"), "versioned": ("tools/a.json",)}),
-     PASS, "all 1 versioned files"),
+    (o.owner_in_codeowners, obs(owner=person(handle=None, contact="ADA@corp.io"),
+                                versioned=("tools/a.json", "x/y/b.json")),
+     PASS, "all 2 versioned files"),
     (o.owner_in_codeowners, obs(codeowners=codeowners(("/prompts/", ("@ADA",)), ("*", ("@x",)))),
      FAIL, "2 versioned files are not owned"),
     (o.owner_in_codeowners, owner(handle=None, contact=None), FAIL,
