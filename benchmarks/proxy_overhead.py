@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -70,8 +71,10 @@ def serve_proxy(target: str, jsonl: str | None) -> None:
     """Child process: RecordingProxy (recording on); prints its URL, then the count."""
     import uvloop
 
-    from readiness.chaos.proxy import RecordingProxy
+    from readiness.chaos.proxy import RecordingProxy, tune_gc
     from readiness.chaos.recorder import Recorder
+
+    tune_gc()  # as `readiness proxy` (run_proxy) does
 
     async def main() -> None:
         with Recorder(jsonl) as recorder:
@@ -223,28 +226,36 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     target, target_url = _spawn("--serve-target", args.target_server)
     jsonl_dir = tempfile.TemporaryDirectory()
+    proxy_args = ["--serve-proxy", target_url]
+    if args.jsonl:
+        proxy_args += ["--record-to", str(Path(jsonl_dir.name) / "record.jsonl")]
+    rounds: list[dict[str, dict[str, float]]] = []
     try:
-        direct = load(target_url)
-        proxy_args = ["--serve-proxy", target_url]
-        if args.jsonl:
-            proxy_args += ["--record-to", str(Path(jsonl_dir.name) / "record.jsonl")]
         proxy, proxy_url = _spawn(*proxy_args)
         try:
-            proxied = load(proxy_url)
+            # Interleaved rounds: on a shared machine the background load drifts,
+            # and alternating keeps both configurations under the same conditions.
+            for _ in range(args.rounds):
+                rounds.append({"direct": load(target_url), "proxy": load(proxy_url)})
         finally:
             recorded = int(_stop(proxy) or 0)
     finally:
         _stop(target)
         jsonl_dir.cleanup()
+    direct = _median([r["direct"] for r in rounds])
+    proxied = _median([r["proxy"] for r in rounds])
+    ratios = sorted(r["proxy"]["rps"] / r["direct"]["rps"] for r in rounds)
     return {
         "generator": generator,
         "target_server": args.target_server,
         "recording": "in memory" + (" + JSONL" if args.jsonl else " (JSONL sink off)"),
         "cpus": os.cpu_count(),
+        "rounds": rounds,
         "direct": direct,
         "proxy": proxied,
         "exchanges_recorded": recorded,
         "ratio_rps": proxied["rps"] / direct["rps"],
+        "ratio_rps_per_round": ratios,
         "ratio_p50": proxied["p50_ms"] / direct["p50_ms"],
         "ratio_p99": proxied["p99_ms"] / direct["p99_ms"],
         "target_ratio_rps": TARGET_RATIO,
@@ -252,9 +263,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Per-metric median over rounds."""
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
 def print_table(result: dict[str, Any]) -> None:
     """Human-readable summary."""
-    print(f"generator: {result['generator']}")
+    rounds = len(result["rounds"])
+    print(f"generator: {result['generator']}; median of {rounds} interleaved rounds")
     print(f"target: {result['target_server']} on uvloop; proxy recording {result['recording']}")
     print(f"{'':22}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
     for label, key in (("direct", "direct"), ("through proxy", "proxy")):
@@ -262,6 +279,8 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{label:22}{row['rps']:>12,.0f}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
     ratios = (result["ratio_rps"], result["ratio_p50"], result["ratio_p99"])
     print(f"{'ratio proxy/direct':22}{ratios[0]:>11.2f}x{ratios[1]:>9.2f}x{ratios[2]:>9.2f}x")
+    per_round = ", ".join(f"{ratio:.2f}" for ratio in result["ratio_rps_per_round"])
+    print(f"{'req/s ratio per round':22}{per_round:>12}")
     verdict = "met" if result["meets_target"] else "NOT met"
     print(f"target >= {TARGET_RATIO}x req/s: {verdict}; {result['exchanges_recorded']:,} exchanges recorded")
 
@@ -270,6 +289,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--target-server", choices=["readiness", "uvicorn"], default="readiness")
     parser.add_argument("--jsonl", action="store_true", help="also write the JSONL record")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")

@@ -170,8 +170,8 @@ class Recorder:
         ended_at: float,
         fault: str | None = None,
         error: str | None = None,
-    ) -> Exchange:
-        """Append one exchange (digests, sizes, truncation and seq are computed here).
+    ) -> int:
+        """Append one exchange and return its seq (digests, sizes, truncation done here).
 
         `response_body` None means there was no response at all.
         """
@@ -207,7 +207,7 @@ class Recorder:
             waiters = self._waiters
         if waiters:
             self._wake(waiters)
-        return _new_exchange(row)
+        return int(row[0])
 
     def exchanges(
         self,

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-WriteConfig = Callable[..., Path]
-
-MINIMAL_AGENT = '[agent]\nname = "t"\napp = "pkg.app:app"\n'
+from config_support import WriteConfig
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_AGENT, WriteConfig
+from config_support import MINIMAL_AGENT, WriteConfig
 
 from readiness.config import ConfigError, ReadinessUsageError, load_config
 

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_AGENT, WriteConfig
+from config_support import MINIMAL_AGENT, WriteConfig
 
 from readiness.config import Config, ConfigError, find_config, load_config
 from readiness.contract import DEFAULT_ENDPOINTS, Endpoint

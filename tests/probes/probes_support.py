@@ -1,4 +1,4 @@
-"""Shared helpers for the probe tests: digests, outcome checks, git in a temporary repo."""
+"""Shared helpers for the probe tests: digests, probe case tables, git, a RunContext runner."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 
 from readiness.chaos.recorder import Recorder
 from readiness.client import AgentClient
@@ -75,3 +76,18 @@ def in_context(config: Config, body: Callable[[RunContext], Awaitable[T]], *,
             await client.aclose()
 
     return asyncio.run(main())
+
+
+ProbeCase = tuple[Callable[[Any], Finding], Any, Outcome, str]
+
+
+def probe_params(cases: list[ProbeCase]) -> list[Any]:
+    """pytest params (probe, observations, outcome, fragment) with readable ids."""
+    return [pytest.param(*case, id=f"{case[0].__name__}-{i}") for i, case in enumerate(cases)]
+
+
+def assert_pass_and_fail_cases(cases: list[ProbeCase]) -> None:
+    """Every probe in `cases` has at least one passing and one failing case."""
+    probes = {case[0] for case in cases}
+    for outcome in (Outcome.PASS, Outcome.FAIL):
+        assert probes == {case[0] for case in cases if case[2] is outcome}, outcome

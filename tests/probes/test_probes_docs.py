@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from probes_support import assert_finding, write_tree
+from probes_support import (
+    ProbeCase,
+    assert_finding,
+    assert_pass_and_fail_cases,
+    probe_params,
+    write_tree,
+)
 
 from readiness.probes import docs as d
 from readiness.probes.docs import KINDS, DocsObservations, Document, RouteCheck
@@ -68,7 +74,7 @@ def texts(**replaced: str | None) -> DocsObservations:
 
 
 Probe = Callable[[DocsObservations], Finding]
-CASES = [
+CASES: list[ProbeCase] = [
     (d.docs_exist, GOOD, PASS, "all four documents exist and have content"),
     (d.docs_exist, texts(faq=None), FAIL,
      "1 of 4 documents missing or unfinished: faq: [docs] faq is not declared"),
@@ -120,17 +126,15 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("probe", "observations", "outcome", "fragment"), [
-    pytest.param(*case, id=f"{case[0].__name__}-{i}") for i, case in enumerate(CASES)])
+@pytest.mark.parametrize(("probe", "observations", "outcome", "fragment"),
+                         probe_params(CASES))
 def test_probe(probe: Probe, observations: DocsObservations, outcome: Outcome,
                fragment: str) -> None:
     assert_finding(probe(observations), outcome, fragment)
 
 
 def test_every_probe_has_a_pass_and_a_fail_case() -> None:
-    probes = {case[0] for case in CASES}
-    for outcome in (PASS, FAIL):
-        assert probes == {case[0] for case in CASES if case[2] is outcome}
+    assert_pass_and_fail_cases(CASES)
 
 
 def test_route_evidence_is_kept_per_route() -> None:

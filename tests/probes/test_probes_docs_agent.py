@@ -79,8 +79,8 @@ def config(tmp_path: Path) -> Config:
 
 def with_agent(config: Config, transport: httpx.AsyncBaseTransport,
                body: Callable[[RunContext], Awaitable[T]], down: str | None = None) -> T:
-    """Run `body` against the agent behind `transport`, with the operator token."""
-    return in_context(config, body, transport=transport, down=down, tokens={"operator": TOKEN})
+    """Run `body` against the agent behind `transport`; check_route reads the token from config."""
+    return in_context(config, body, transport=transport, down=down)
 
 
 def check(config: Config, route: str, app: Starlette | None = None) -> docs.RouteCheck:

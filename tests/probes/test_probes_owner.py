@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from probes_support import assert_finding, commit_all, git, in_context, write_tree
+from probes_support import (
+    ProbeCase,
+    assert_finding,
+    assert_pass_and_fail_cases,
+    commit_all,
+    git,
+    in_context,
+    probe_params,
+    write_tree,
+)
 
 from readiness.config import load_config
 from readiness.config.model import OwnerConfig
@@ -59,7 +68,7 @@ def reviewed(days_ago: int, **changes: Any) -> OwnerObservations:
 
 
 Probe = Callable[[OwnerObservations], Finding]
-CASES = [
+CASES: list[ProbeCase] = [
     (o.owner_declared, GOOD, PASS, "Ada Lovelace (Head of Sales Ops) owns the agent; backup "
      "Alan Turing"),
     (o.owner_declared, owner(name="TBD"), FAIL, "the owner name 'TBD' is a placeholder (TBD)"),
@@ -124,14 +133,154 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("probe", "observations", "outcome", "fragment"), [
-    pytest.param(*case, id=f"{case[0].__name__}-{i}") for i, case in enumerate(CASES)])
+@pytest.mark.parametrize(("probe", "observations", "outcome", "fragment"),
+                         probe_params(CASES))
 def test_probe(probe: Probe, observations: OwnerObservations, outcome: Outcome,
                fragment: str) -> None:
     assert_finding(probe(observations), outcome, fragment)
 
 
 def test_every_probe_has_a_pass_and_a_fail_case() -> None:
-    probes = {case[0] for case in CASES}
-    for outcome in (PASS, FAIL):
-        assert probes == {case[0] for case in CASES if case[2] is outcome}
+    assert_pass_and_fail_cases(CASES)
+
+
+def test_not_owned_evidence_names_the_files_and_their_owners() -> None:
+    finding = o.owner_in_codeowners(obs(versioned=("rules/main.yaml", "prompts/a.txt")))
+    assert dict(finding.evidence["not_owned"]) == {"rules/main.yaml": ["@sales-platform"]}
+
+
+# --- CodeOwners, parse_codeowners, find_codeowners ----------------------------------------
+
+
+@pytest.mark.parametrize(("path", "owners"), [
+    ("README.md", ("@sales-platform",)),
+    ("prompts/route.txt", ("@ada", "@bob")),
+    ("prompts/tools.json", ("ada@corp.io",)),
+    ("agent/prompts/x.txt", ("@sales-platform",)),
+])
+def test_last_matching_rule_wins(path: str, owners: tuple[str, ...]) -> None:
+    assert codeowners().owners_of(path) == owners
+
+
+def test_a_later_rule_without_owners_unowns() -> None:
+    rules = codeowners(("/prompts/", ("@ada",)), ("/prompts/generated/", ()))
+    assert (rules.owners_of("prompts/a.txt"), rules.owners_of("prompts/generated/b.txt")) == (
+        ("@ada",), ())
+    assert rules.owners_of("elsewhere.txt") == ()
+
+
+CODEOWNERS_TEXT = """# Owners of the lead router
+*                 @sales-platform
+
+/prompts/   @ada   ada@corp.io   # the owner reviews prompts
+  *.json @tools-team
+/generated/
+"""
+
+
+def test_parse_codeowners(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".github/CODEOWNERS": CODEOWNERS_TEXT})
+    parsed = o.parse_codeowners(tmp_path / ".github/CODEOWNERS", tmp_path)
+    assert (parsed.path, parsed.base) == (tmp_path / ".github/CODEOWNERS", tmp_path)
+    assert parsed.rules == (("*", ("@sales-platform",)), ("/prompts/", ("@ada", "ada@corp.io")),
+                            ("*.json", ("@tools-team",)), ("/generated/", ()))
+
+
+def test_parse_empty_codeowners(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"CODEOWNERS": "# nothing yet\n\n"})
+    assert o.parse_codeowners(tmp_path / "CODEOWNERS", tmp_path).rules == ()
+
+
+def test_find_declared_codeowners(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"owners/TEAM": "* @ada\n", "CODEOWNERS": "* @other\n"})
+    found = o.find_codeowners(tmp_path, tmp_path / "owners/TEAM")
+    assert found is not None
+    assert (found.path, found.rules) == (tmp_path / "owners/TEAM", (("*", ("@ada",)),))
+    assert o.find_codeowners(tmp_path, tmp_path / "owners/MISSING") is None
+
+
+@pytest.mark.parametrize(("present", "chosen"), [
+    (["CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"], "CODEOWNERS"),
+    ([".github/CODEOWNERS", "docs/CODEOWNERS"], ".github/CODEOWNERS"),
+    (["docs/CODEOWNERS"], "docs/CODEOWNERS"),
+])
+def test_find_codeowners_beside_the_config(git_env: Path, present: list[str],
+                                           chosen: str) -> None:
+    write_tree(git_env, {place: f"* @{place}\n" for place in present})
+    found = o.find_codeowners(git_env, None)
+    assert found is not None
+    assert (found.path, found.base, found.rules[0][1]) == (git_env / chosen, git_env,
+                                                           (f"@{chosen}",))
+
+
+def test_find_codeowners_nowhere(git_env: Path) -> None:
+    write_tree(git_env, {"agent/readiness.toml": ""})
+    assert o.find_codeowners(git_env / "agent", None) is None
+
+
+@pytest.fixture
+def repo(git_env: Path) -> Path:
+    """A git repository whose agent (and config root) lives in agent/."""
+    write_tree(git_env, {".github/CODEOWNERS": "/agent/prompts/ @ada\n",
+                         "agent/prompts/route.txt": "You route leads."})
+    git(git_env, "init", "-q")
+    commit_all(git_env)
+    return git_env
+
+
+def test_find_codeowners_at_the_repository_top(repo: Path) -> None:
+    found = o.find_codeowners(repo / "agent", None)
+    assert found is not None
+    assert (found.path, found.base.resolve()) == (repo / ".github/CODEOWNERS", repo.resolve())
+    assert found.owners_of("agent/prompts/route.txt") == ("@ada",)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: find_codeowners uses the config folder as the base "
+                   "of a declared CODEOWNERS, but GitHub patterns are relative to the repository "
+                   "top, so /agent/prompts/ never matches when the config is in agent/")
+def test_declared_codeowners_patterns_are_relative_to_the_repository(repo: Path) -> None:
+    found = o.find_codeowners(repo / "agent", repo / ".github/CODEOWNERS")
+    assert found is not None
+    assert found.base.resolve() == repo.resolve()
+
+
+# --- the observer --------------------------------------------------------------------------
+
+CONFIG = """
+[agent]
+name = "lead-router"
+app = "lead_router.app:app"
+[version]
+files = ["prompts/**"]
+[docs]
+escalation = "docs/escalation.md"
+[owner]
+name = "Ada Lovelace"
+role = "Head of Sales Ops"
+contact = "ada@corp.io"
+backup = "Alan Turing"
+backup_contact = "@aturing"
+handle = "@ada"
+reviewed = 2026-08-27
+"""
+
+
+def test_observer_feeds_every_owner_probe(repo: Path) -> None:
+    root = repo / "agent"
+    write_tree(root, {"readiness.toml": CONFIG, "docs/escalation.md": ESCALATION})
+    config = load_config(root / "readiness.toml")
+    observations = in_context(config, o.observe, today=TODAY)
+    assert (observations.today, observations.versioned) == (TODAY, ("prompts/route.txt",))
+    assert observations.escalation_text == ESCALATION
+    assert observations.codeowners is not None
+    for probe in (o.owner_declared, o.owner_in_escalation, o.owner_in_codeowners,
+                  o.owner_review_fresh):
+        assert probe(observations).outcome is PASS, probe(observations).message
+
+
+def test_observer_without_escalation_file(git_env: Path) -> None:
+    write_tree(git_env, {"readiness.toml": CONFIG})
+    observations = in_context(load_config(git_env / "readiness.toml"), o.observe, today=TODAY)
+    assert (observations.escalation_text, observations.versioned) == (None, ())
+    assert observations.escalation_path == git_env.resolve() / "docs/escalation.md"
+    assert observations.codeowners is None

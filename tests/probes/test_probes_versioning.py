@@ -8,7 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from probes_support import assert_finding, sha
+from probes_support import (
+    ProbeCase,
+    assert_finding,
+    assert_pass_and_fail_cases,
+    probe_params,
+    sha,
+)
 
 from readiness.client import Reply
 from readiness.probes import versioning as v
@@ -109,7 +115,7 @@ def test_parse_no_usable_answer_is_unreachable(answer: Reply) -> None:
 # --- probes --------------------------------------------------------------------------------
 
 Probe = Callable[[VersioningObservations], Finding]
-CASES = [
+CASES: list[ProbeCase] = [
     (v.reports_version, GOOD, PASS, "version 1.4.0 with 2 component hashes"),
     (v.reports_version, obs(reported=v.parse_version(reply(503))), FAIL,
      "GET /version answered HTTP 503"),
@@ -169,17 +175,15 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("probe", "observations", "outcome", "fragment"), [
-    pytest.param(*case, id=f"{case[0].__name__}-{i}") for i, case in enumerate(CASES)])
+@pytest.mark.parametrize(("probe", "observations", "outcome", "fragment"),
+                         probe_params(CASES))
 def test_probe(probe: Probe, observations: VersioningObservations, outcome: Outcome,
                fragment: str) -> None:
     assert_finding(probe(observations), outcome, fragment)
 
 
 def test_every_probe_has_a_pass_and_a_fail_case() -> None:
-    probes = {case[0] for case in CASES}
-    for outcome in (PASS, FAIL):
-        assert probes == {case[0] for case in CASES if case[2] is outcome}
+    assert_pass_and_fail_cases(CASES)
 
 
 @pytest.mark.xfail(strict=True, reason="bug: version_bumped_on_change treats a previous "
