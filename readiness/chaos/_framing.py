@@ -132,9 +132,17 @@ _COMPACT_AFTER = 256 * 1024
 
 
 class RequestFramer(_Framer):
-    """Turns the bytes a client sends into `IncomingRequest`s, one at a time."""
+    """Turns the bytes a client sends into `IncomingRequest`s, one at a time.
 
-    __slots__ = ()
+    `continue_due` turns True when a request with `Expect: 100-continue` is
+    waiting for its body: the connection should send `100 Continue` (and reset it).
+    """
+
+    __slots__ = ("continue_due",)
+
+    def __init__(self, max_body: int) -> None:
+        super().__init__(max_body)
+        self.continue_due = False
 
     def next_request(self) -> IncomingRequest | None:
         """The next complete request, or None until more bytes arrive.
@@ -149,9 +157,14 @@ class RequestFramer(_Framer):
                 return None
             self.start_line = request_line(head)  # validated before waiting for a body
             self.head = head
-        body = self._take_body(head)
-        if body is None:
-            return None
+            body = self._take_body(head)
+            if body is None:
+                self.continue_due = head.expect_continue
+                return None
+        else:
+            body = self._take_body(head)
+            if body is None:
+                return None
         self.head = None
         method, target, http10 = self.start_line
         request = Request(method, target, head.headers, body)

@@ -326,6 +326,9 @@ class Downstream(asyncio.Protocol):
                 self._end()
                 return
             if incoming is None:
+                if self.framer.continue_due:  # the client waits for this before its body
+                    self.framer.continue_due = False
+                    transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 if self.read_paused:
                     self.read_paused = False
                     transport.resume_reading()
@@ -411,7 +414,8 @@ class Downstream(asyncio.Protocol):
             response = await chain(relay.steps, ctx, forward)(incoming.request)
         except StepAborted:
             self.ending = True
-            self._record_unanswered(incoming, ctx, ctx.error or "connection reset")
+            reason = ctx.error or f"connection reset by {ctx.fault or 'a proxy step'}"
+            self._record_unanswered(incoming, ctx, reason)
             return
         except asyncio.CancelledError:
             reason = ctx.error or "no response before the connection closed"

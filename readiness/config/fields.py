@@ -21,6 +21,11 @@ class Where:
     file: str
     key: str
 
+    @property
+    def name(self) -> str:
+        """The bare key name, without its [section] prefix."""
+        return self.key.rpartition("] ")[2].rsplit(".", 1)[-1]
+
     def error(self, expected: str, found: object, fix: str) -> ConfigError:
         """A ConfigError at this place; `found` is the raw value, or a Found description."""
         shown = found.text if isinstance(found, Found) else describe(found)
@@ -67,7 +72,7 @@ def expand_env(value: str, where: Where) -> str:
 
 def string(value: Any, where: Where) -> str:
     if not isinstance(value, str):
-        raise where.error("a string", value, f'write {where.key.rsplit(".", 1)[-1]} = "..."')
+        raise where.error("a string", value, f'write {where.name} = "..."')
     return expand_env(value, where)
 
 
@@ -112,7 +117,7 @@ def choice(*options: str) -> Convert:
     def convert(value: Any, where: Where) -> str:
         if not isinstance(value, str) or value not in options:
             raise where.error("one of " + ", ".join(repr(o) for o in options), value,
-                              f"write {where.key.rsplit('.', 1)[-1]} = {options[0]!r}")
+                              f"write {where.name} = {options[0]!r}")
         return value
 
     return convert

@@ -165,7 +165,6 @@ SECTIONS: dict[str, Spec] = {
     "alerts": _ALERTS, "version": _VERSION, "owner": _OWNER, "docs": _DOCS,
     "provider": _PROVIDER, "data": _DATA, "compliance": _COMPLIANCE, "gate": _GATE,
 }
-_AGENT_SUBTABLES = ("paths", "env", "fields")
 
 
 def find_config(start: Path) -> Path:
@@ -174,9 +173,10 @@ def find_config(start: Path) -> Path:
     if candidate.is_file():
         return candidate
     pyproject = start / "pyproject.toml"
-    if pyproject.is_file() and "tool" in (data := _read_toml(pyproject)) \
-            and "readiness" in data["tool"]:
-        return pyproject
+    if pyproject.is_file():
+        tool = _read_toml(pyproject).get("tool")
+        if isinstance(tool, dict) and "readiness" in tool:
+            return pyproject
     raise ConfigError(start / "readiness.toml", "", "a readiness.toml (or [tool.readiness] in "
                       "pyproject.toml) in this folder", "neither",
                       "run `readiness init` to write one, or pass --config PATH")
@@ -187,7 +187,8 @@ def load_config(path: Path | str | None = None) -> Config:
     file = Path(path) if path is not None else find_config(Path.cwd())
     data = _read_toml(file)
     if file.name == "pyproject.toml":
-        data = data.get("tool", {}).get("readiness")
+        tool = data.get("tool")
+        data = tool.get("readiness") if isinstance(tool, dict) else None
         if not isinstance(data, dict):
             raise ConfigError(file, "[tool.readiness]", "a [tool.readiness] table", "none",
                               "add [tool.readiness.agent] etc., or use a readiness.toml")
@@ -244,7 +245,12 @@ def _unknown(file: Path, section: str, key: str, known: list[str]) -> ConfigErro
 def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
     for name in data:
         if name not in SECTIONS:
-            raise _unknown(file, prefix.rstrip(".") or "top level", name, list(SECTIONS))
+            close = difflib.get_close_matches(name, list(SECTIONS), n=1)
+            raise ConfigError(file, f"[{prefix}{name}]",
+                              f"one of the tables {', '.join(SECTIONS)}",
+                              f"the unknown table [{prefix}{name}]",
+                              f"rename it to [{prefix}{close[0]}]" if close
+                              else "remove it, or check its spelling")
     root = file.resolve().parent
     agent = _agent(file, data, prefix)
     upstreams = _upstreams(file, data.get("upstreams", {}), prefix)

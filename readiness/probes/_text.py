@@ -13,7 +13,9 @@ PLACEHOLDERS = re.compile(
     re.IGNORECASE,
 )
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
-PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{6,}\d\b")
+PHONE = re.compile(r"(?<![\w/])(?:\+|\()?\d[\d\s().-]{6,}\d\b")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+_FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
 HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z][\w.-]{1,38}\b")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -38,7 +40,7 @@ def contacts(text: str) -> list[Contact]:
     """Email addresses, phone numbers and chat handles in `text` (emails not as handles)."""
     found = [Contact("email", m.group(0)) for m in EMAIL.finditer(text)]
     digits = [m.group(0).strip() for m in PHONE.finditer(text)]
-    found += [Contact("phone", d) for d in digits if sum(c.isdigit() for c in d) >= 7]
+    found += [Contact("phone", d) for d in digits if _is_phone(d)]
     found += [Contact("chat", m.group(0)) for m in HANDLE.finditer(text)]
     return found
 
@@ -49,12 +51,17 @@ def is_working_contact(value: str) -> bool:
     if not value or placeholders(value):
         return False
     return bool(EMAIL.fullmatch(value) or HANDLE.fullmatch(value)
-                or (PHONE.fullmatch(value) and sum(c.isdigit() for c in value) >= 7))
+                or (PHONE.fullmatch(value) and _is_phone(value)))
+
+
+def _is_phone(candidate: str) -> bool:
+    """Seven or more digits that are not a date."""
+    return sum(c.isdigit() for c in candidate) >= 7 and not _DATE.fullmatch(candidate.strip())
 
 
 def headings(markdown: str) -> list[str]:
-    """Markdown ATX heading texts."""
-    return [match.group(2) for match in _HEADING.finditer(markdown)]
+    """Markdown ATX heading texts (not `# comments` inside fenced code blocks)."""
+    return [match.group(2) for match in _HEADING.finditer(_FENCE.sub("", markdown))]
 
 
 def relative_links(markdown: str) -> list[str]:
@@ -95,5 +102,6 @@ def codeowners_pattern(pattern: str) -> re.Pattern[str]:
             out += re.escape(body[i])
             i += 1
     prefix = "^" if anchored else "^(?:.*/)?"
-    # a pattern naming a directory owns everything below it
-    return re.compile(prefix + out + "(?:/.*)?$")
+    # a pattern naming a directory owns everything below it; `dir/*` only its direct files
+    below = "" if body.endswith("/*") else "(?:/.*)?"
+    return re.compile(prefix + out + below + "$")

@@ -28,8 +28,8 @@ RUNBOOK_TOPICS: Mapping[str, re.Pattern[str]] = {
     "escalation": re.compile(r"escalat|on.?call|who to call|contacts?\b", re.I),
 }
 _METHOD_PATH = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/[\w\-./{}:<>]*)")
-_CURL = re.compile(r"curl\b[^\n]*?(?:-X\s*|--request\s+)(GET|POST|PUT|PATCH|DELETE)?"
-                   r"[^\n]*?https?://[^/\s\"']+(/[\w\-./{}:<>$]*)", re.I)
+_CURL = re.compile(r"curl\b[^\n]*?https?://[^/\s\"']+(/[\w\-./{}:<>$]*)[^\n]*", re.I)
+_CURL_METHOD = re.compile(r"(?:-X\s*|--request[\s=]+)[\"']?(GET|POST|PUT|PATCH|DELETE)\b", re.I)
 _PARAM = re.compile(r"\{[^}]*\}|<[^>]*>|:[A-Za-z_]\w*|\$[A-Za-z_]\w*")
 
 
@@ -88,7 +88,9 @@ def runbook_routes(text: str) -> list[tuple[str, str]]:
     for match in _METHOD_PATH.finditer(text):
         found.append((match.group(1).upper(), match.group(2).rstrip(".,;:)")))
     for match in _CURL.finditer(text):
-        found.append(((match.group(1) or "GET").upper(), match.group(2).rstrip(".,;:)\"'")))
+        method = _CURL_METHOD.search(match.group(0))
+        found.append(((method.group(1) if method else "GET").upper(),
+                      match.group(1).rstrip(".,;:)\"'")))
     unique: list[tuple[str, str]] = []
     for route in found:
         if route not in unique:
@@ -114,7 +116,11 @@ async def check_route(ctx: RunContext, method: str, path: str) -> RouteCheck:
     evidence = {"request": real.summary(200), "nonexistent_route": bogus.summary(200)}
     if real.status is None:
         return RouteCheck(f"{method} {path}", None, evidence)
-    absent = real.status in (404, 405) and (real.status == 405 or real.body == bogus.body)
+    # frameworks that echo the path in their 404 ("Cannot POST /pause") compare equal
+    # once each answer's own path is blanked out
+    same = real.body.replace(filled.encode(), b"") == bogus.body.replace(
+        bogus.path.encode(), b"")
+    absent = real.status in (404, 405) and (real.status == 405 or same)
     return RouteCheck(f"{method} {path}", not absent, evidence)
 
 

@@ -57,19 +57,27 @@ def parse_codeowners(path: Path, base: Path) -> CodeOwners:
     return CodeOwners(path, base, tuple(rules))
 
 
-def find_codeowners(root: Path, declared: Path | None) -> CodeOwners | None:
-    """The declared CODEOWNERS, else one beside the config, else at the repository top."""
-    if declared is not None:
-        return parse_codeowners(declared, root) if declared.is_file() else None
-    bases = [root]
+def _repository_top(folder: Path) -> Path | None:
     try:
-        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
                              capture_output=True, text=True, timeout=20)
-        if top.returncode == 0:
-            bases.append(Path(top.stdout.strip()))
     except (OSError, subprocess.TimeoutExpired):
-        pass
-    for base in bases:
+        return None
+    return Path(top.stdout.strip()) if top.returncode == 0 else None
+
+
+def find_codeowners(root: Path, declared: Path | None) -> CodeOwners | None:
+    """The declared CODEOWNERS, else one beside the config, else at the repository top.
+
+    Patterns are relative to the repository top (as on GitHub) for a declared file
+    or one found there, and to the config's folder for one found beside it.
+    """
+    if declared is not None:
+        if not declared.is_file():
+            return None
+        return parse_codeowners(declared, _repository_top(declared.parent) or root)
+    top = _repository_top(root)
+    for base in [root] + ([top] if top else []):
         for place in CODEOWNERS_PLACES:
             if (base / place).is_file():
                 return parse_codeowners(base / place, base)
@@ -89,6 +97,16 @@ async def observe(ctx: RunContext) -> OwnerObservations:
                              tuple(files), config.root, ctx.today)
 
 
+def _contact_near(text: str | None, name: str | None) -> str | None:
+    """A contact on the escalation line that names `name` (the backup's own contact)."""
+    if not text or not name:
+        return None
+    for line in text.splitlines():
+        if name.lower() in line.lower() and (found := _text.contacts(line)):
+            return found[0].value
+    return None
+
+
 def _identity_problems(label: str, name: str | None, contact: str | None) -> list[str]:
     problems = []
     if not name or not name.strip():
@@ -106,13 +124,14 @@ def _identity_problems(label: str, name: str | None, contact: str | None) -> lis
 
 @probe(ITEM, title="A named owner and backup are declared",
        why="An agent with no named owner has nobody to fix it, answer for it or switch it off.",
-       fix="Fill [owner] name, role, contact, backup and backup_contact with real people.",
+       fix="Fill [owner] name, role, contact, backup and backup_contact (or give the backup's "
+           "contact on the escalation line that names them) with real people.",
        weight=2)
 def owner_declared(obs: OwnerObservations) -> Finding:
     owner = obs.owner
     problems = _identity_problems("owner", owner.name, owner.contact)
-    problems += _identity_problems("backup", owner.backup,
-                                   owner.backup_contact or owner.contact if owner.backup else None)
+    backup_contact = owner.backup_contact or _contact_near(obs.escalation_text, owner.backup)
+    problems += _identity_problems("backup", owner.backup, backup_contact)
     if not owner.role or _text.placeholders(owner.role):
         problems.append("no real [owner] role")
     if owner.name and owner.backup and owner.name.strip().lower() == owner.backup.strip().lower():
@@ -158,7 +177,8 @@ def owner_in_codeowners(obs: OwnerObservations) -> Finding:
     for relative in obs.versioned:
         try:
             path = (obs.root / relative).resolve().relative_to(codeowners.base.resolve())
-        except ValueError:
+        except ValueError:  # outside the CODEOWNERS base: nothing there can own it
+            not_owned[relative] = ()
             continue
         owners = codeowners.owners_of(path.as_posix())
         if not ids & {o.lower() for o in owners}:

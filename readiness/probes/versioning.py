@@ -271,7 +271,7 @@ def version_bumped_on_change(obs: VersioningObservations) -> Finding:
     before = (previous.get("agent") or {})
     old_components = before.get("components") or {}
     now = obs.reported.components
-    if not now or not isinstance(old_components, dict):
+    if not now or not isinstance(old_components, dict) or not old_components:
         return not_applicable("no component hashes to compare")
     changed = sorted(k for k in set(now) | set(old_components)
                      if now.get(k) != old_components.get(k))

@@ -13,10 +13,6 @@ AGENT = MINIMAL_AGENT
 CRM = '[upstreams.crm]\nkind = "tool"\ntarget = "http://127.0.0.1:9101"\nenv = "CRM_BASE_URL"\n'
 UNSET = "READINESS_TEST_SURELY_UNSET"
 
-FIX_TEXT_BUG = pytest.mark.xfail(
-    strict=True, reason="bug: fields.string/choice name the key as where.key.rsplit('.')[-1], but "
-    "where.key is '[section] key', so the fix reads 'write [agent] name' or 'write crm] kind'")
-
 
 def upstream(name: str, **values: str) -> str:
     """An [upstreams.NAME] table from TOML-ready values."""
@@ -39,8 +35,8 @@ def assert_config_error(path: Path, key: str, expected: str, found: str, fix: st
 
 
 CASES = [
-    pytest.param(AGENT + "[agnt]\n", "[top level] agnt", "one of the keys agent, auth, upstreams",
-                 "the unknown key 'agnt'", "rename it to 'agent'", id="unknown-section"),
+    pytest.param(AGENT + "[agnt]\n", "[agnt]", "one of the tables agent, auth, upstreams",
+                 "the unknown table [agnt]", "rename it to [agent]", id="unknown-section"),
     pytest.param(AGENT + "deadlin_s = 3\n", "[agent] deadlin_s", "one of the keys name, start",
                  "the unknown key 'deadlin_s'", "rename it to 'deadline_s'", id="did-you-mean"),
     pytest.param(AGENT + "[load]\nzzz = 1\n", "[load] zzz", "one of the keys users, duration",
@@ -50,8 +46,7 @@ CASES = [
     pytest.param(AGENT + '[load]\np95_ms = "2s"\n', "[load] p95_ms", "a number > 0",
                  "'2s' (a string)", "write a bare number without quotes", id="string-for-number"),
     pytest.param('[agent]\nname = 5\napp = "a:b"\n', "[agent] name", "a string",
-                 "5 (an integer)", 'write name = "..."', id="number-for-string",
-                 marks=FIX_TEXT_BUG),
+                 "5 (an integer)", 'write name = "..."', id="number-for-string"),
     pytest.param(AGENT + "[load]\nusers = true\n", "[load] users", "an integer >= 1",
                  "True (a boolean)", "write a bare integer", id="bool-for-int"),
     pytest.param(AGENT + "[load]\np95_ms = false\n", "[load] p95_ms", "a number > 0",
@@ -88,7 +83,7 @@ CASES = [
                  id="upstream-not-a-table"),
     pytest.param(AGENT + upstream("crm", kind='"db"', target='"sim:openai"', env='"E"'),
                  "[upstreams.crm] kind", "one of 'llm', 'tool'", "'db' (a string)",
-                 "write kind = 'llm'", id="bad-kind", marks=FIX_TEXT_BUG),
+                 "write kind = 'llm'", id="bad-kind"),
     pytest.param(AGENT + upstream("crm", kind='"tool"', target='"ftp://x"', env='"E"'),
                  "[upstreams.crm] target", 'a URL (http://host:port), "sim:openai"',
                  "'ftp://x' (a string)", 'write target = "http://127.0.0.1:9101"',
@@ -121,8 +116,7 @@ CASES = [
                  'an endpoint such as "PUT /admin/mode"', "'UNDO /x' (a string)",
                  'write revert = "POST /decisions/{decision_id}/revert"', id="bad-method"),
     pytest.param(AGENT + "[agent.paths]\ncontrol = 3\n", "[agent.paths] control", "a string",
-                 "3 (an integer)", 'write control = "..."', id="endpoint-not-string",
-                 marks=FIX_TEXT_BUG),
+                 "3 (an integer)", 'write control = "..."', id="endpoint-not-string"),
     pytest.param(AGENT + "[load]\nfaults = { rate_limt = 0.1 }\n", "[load] faults.rate_limt",
                  "a fault name of the catalogue", "'rate_limt' (a string)",
                  "did you mean 'rate_limit'? fault names are: rate_limit, server_error",
@@ -213,12 +207,11 @@ def test_pyproject_keys_carry_the_tool_prefix(write_config: WriteConfig) -> None
 def test_pyproject_unknown_section(write_config: WriteConfig) -> None:
     path = write_config('[tool.readiness.agent]\nname = "t"\napp = "a:b"\n'
                         "[tool.readiness.gates]\n", "pyproject.toml")
-    assert_config_error(path, "[tool.readiness] gates", "one of the keys agent",
-                        "the unknown key 'gates'", "rename it to 'gate'")
+    assert_config_error(path, "[tool.readiness.gates]", "one of the tables agent",
+                        "the unknown table [tool.readiness.gates]",
+                        "rename it to [tool.readiness.gate]")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: load_config calls data.get('tool', {}).get(...) "
-                   "on a non-table `tool` value and raises AttributeError, not ConfigError")
 def test_pyproject_with_non_table_tool(write_config: WriteConfig) -> None:
     with pytest.raises(ConfigError, match=r"\[tool.readiness\]"):
         load_config(write_config("tool = 1\n", "pyproject.toml"))

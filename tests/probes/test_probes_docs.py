@@ -167,14 +167,10 @@ def test_runbook_routes(text: str, found: list[tuple[str, str]]) -> None:
     assert d.runbook_routes(text) == found
 
 
-@pytest.mark.xfail(strict=True, reason="bug: docs._CURL requires -X/--request, so a plain "
-                   "`curl URL` (a GET) is not found although the code defaults the method to GET")
 def test_curl_without_method_is_a_get() -> None:
     assert d.runbook_routes("curl https://agent.corp/health") == [("GET", "/health")]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: docs._CURL does not allow quotes around the -X "
-                   "method, so `curl -X \"POST\" URL` is read as GET")
 def test_curl_with_quoted_method() -> None:
     assert d.runbook_routes('curl -X "POST" https://a.io/x') == [("POST", "/x")]
 

@@ -132,9 +132,6 @@ def test_check_route_when_the_agent_does_not_answer(config: Config) -> None:
     assert "ConnectError" in result.evidence["request"]["error"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: docs.check_route compares 404 bodies byte for byte; "
-                   "an agent whose 404 names the path (Express: 'Cannot POST /pause') makes "
-                   "every missing route look present")
 def test_absent_route_on_an_agent_whose_404_names_the_path(config: Config) -> None:
     app = agent(exception_handlers={404: echo_not_found})
     assert check(config, "POST /pause", app).exists is False

@@ -235,9 +235,6 @@ def test_find_codeowners_at_the_repository_top(repo: Path) -> None:
     assert found.owners_of("agent/prompts/route.txt") == ("@ada",)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: find_codeowners uses the config folder as the base "
-                   "of a declared CODEOWNERS, but GitHub patterns are relative to the repository "
-                   "top, so /agent/prompts/ never matches when the config is in agent/")
 def test_declared_codeowners_patterns_are_relative_to_the_repository(repo: Path) -> None:
     found = o.find_codeowners(repo / "agent", repo / ".github/CODEOWNERS")
     assert found is not None

@@ -46,8 +46,6 @@ def test_no_contacts(text: str) -> None:
     assert _text.contacts(text) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _text.PHONE matches ISO dates, so 'reviewed "
-                   "2026-11-01' counts as a phone contact")
 def test_a_date_is_not_a_phone_number() -> None:
     assert _text.contacts("Last reviewed 2026-11-01.") == []
 
@@ -62,13 +60,10 @@ def test_is_working_contact(value: str, working: bool) -> None:
     assert _text.is_working_contact(value) is working
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _text.PHONE matches ISO dates")
 def test_a_date_is_not_a_working_contact() -> None:
     assert not _text.is_working_contact("2026-11-01")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _text.PHONE must start with + or a digit, so the "
-                   "common '(415) 867-5309' form is not a working contact")
 def test_parenthesised_area_code_is_a_working_contact() -> None:
     assert _text.is_working_contact("(415) 867-5309")
 
@@ -79,8 +74,6 @@ def test_headings() -> None:
     assert _text.headings("") == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _text.headings reads shell comments inside fenced "
-                   "code blocks as headings, so a code comment can satisfy a runbook topic")
 def test_comments_in_code_blocks_are_not_headings() -> None:
     markdown = "# Runbook\n```bash\n# revert the decision\ncurl -X POST http://a/x\n```\n"
     assert _text.headings(markdown) == ["Runbook"]
@@ -120,8 +113,6 @@ def test_codeowners_pattern(pattern: str, path: str, matches: bool) -> None:
     assert bool(_text.codeowners_pattern(pattern).match(path)) is matches
 
 
-@pytest.mark.xfail(strict=True, reason="bug: codeowners_pattern appends (?:/.*)? after a "
-                   "trailing '/*', so 'docs/*' also owns nested files, unlike GitHub")
 @pytest.mark.parametrize("pattern", ["docs/*", "/docs/*"])
 def test_trailing_star_does_not_own_nested_files(pattern: str) -> None:
     assert not _text.codeowners_pattern(pattern).match("docs/build-app/troubleshooting.md")
