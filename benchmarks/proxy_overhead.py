@@ -67,7 +67,7 @@ def serve_target(kind: str) -> None:
     uvloop.run(main())
 
 
-def serve_proxy(target: str, jsonl: str | None) -> None:
+def serve_proxy(target: str, jsonl: str | None, max_kept: int | None) -> None:
     """Child process: RecordingProxy (recording on); prints its URL, then the count."""
     import uvloop
 
@@ -77,7 +77,7 @@ def serve_proxy(target: str, jsonl: str | None) -> None:
     tune_gc()  # as `readiness proxy` (run_proxy) does
 
     async def main() -> None:
-        with Recorder(jsonl) as recorder:
+        with Recorder(jsonl, max_kept=max_kept) as recorder:
             async with RecordingProxy("bench", target, recorder) as proxy:
                 print(proxy.url, flush=True)
                 await _until_signal()
@@ -104,9 +104,7 @@ def _free_port() -> int:
 
 def _spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
     """Start this script in a child mode and read the URL it prints."""
-    child = subprocess.Popen(
-        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True
-    )
+    child = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     url = child.stdout.readline().strip()
     if not url.startswith("http://"):
@@ -193,12 +191,14 @@ def run_python_client(url: str, connections: int, duration: float) -> dict[str, 
     """The fallback generator: 2 processes sharing `connections`."""
     queue: Any = multiprocessing.Queue()
     workers = [
-        multiprocessing.Process(target=_client_worker, args=(url, connections // 2, duration, queue))
+        multiprocessing.Process(
+            target=_client_worker, args=(url, connections // 2, duration, queue)
+        )
         for _ in range(2)
     ]
     for worker in workers:
         worker.start()
-    latencies = sorted(sum((queue.get() for _ in workers), []))
+    latencies = sorted(latency for _ in workers for latency in queue.get())
     for worker in workers:
         worker.join()
     return {
@@ -227,6 +227,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     target, target_url = _spawn("--serve-target", args.target_server)
     jsonl_dir = tempfile.TemporaryDirectory()
     proxy_args = ["--serve-proxy", target_url]
+    if args.max_kept is not None:
+        proxy_args += ["--max-kept", str(args.max_kept)]
     if args.jsonl:
         proxy_args += ["--record-to", str(Path(jsonl_dir.name) / "record.jsonl")]
     rounds: list[dict[str, dict[str, float]]] = []
@@ -248,7 +250,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "generator": generator,
         "target_server": args.target_server,
-        "recording": "in memory" + (" + JSONL" if args.jsonl else " (JSONL sink off)"),
+        "recording": (
+            ("in memory, all kept" if args.max_kept is None else f"max_kept={args.max_kept}")
+            + (" + JSONL" if args.jsonl else ", JSONL sink off")
+        ),
         "cpus": os.cpu_count(),
         "rounds": rounds,
         "direct": direct,
@@ -282,7 +287,8 @@ def print_table(result: dict[str, Any]) -> None:
     per_round = ", ".join(f"{ratio:.2f}" for ratio in result["ratio_rps_per_round"])
     print(f"{'req/s ratio per round':22}{per_round:>12}")
     verdict = "met" if result["meets_target"] else "NOT met"
-    print(f"target >= {TARGET_RATIO}x req/s: {verdict}; {result['exchanges_recorded']:,} exchanges recorded")
+    recorded = result["exchanges_recorded"]
+    print(f"target >= {TARGET_RATIO}x req/s: {verdict}; {recorded:,} exchanges recorded")
 
 
 def main() -> None:
@@ -292,6 +298,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--target-server", choices=["readiness", "uvicorn"], default="readiness")
     parser.add_argument("--jsonl", action="store_true", help="also write the JSONL record")
+    parser.add_argument(
+        "--max-kept", type=int, help="Recorder(max_kept=N); default keeps every exchange"
+    )
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--serve-target", metavar="KIND", help=argparse.SUPPRESS)
@@ -301,7 +310,7 @@ def main() -> None:
     if args.serve_target:
         return serve_target(args.serve_target)
     if args.serve_proxy:
-        return serve_proxy(args.serve_proxy, args.record_to)
+        return serve_proxy(args.serve_proxy, args.record_to, args.max_kept)
     result = measure(args)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -36,6 +36,7 @@ class _Framer:
         "head",
         "head_at",
         "max_body",
+        "scanned",
         "start_line",
     )
 
@@ -43,6 +44,7 @@ class _Framer:
         self.buffer = bytearray()
         self.max_body = max_body
         self.head: Head | None = None
+        self.scanned = 0  # where the CRLFCRLF search resumes: no rescans on slow clients
         self.head_at = 0.0
         self.start_line: tuple[str, str, bool] = ("", "", False)
         self.chunks: list[bytes] = []
@@ -52,11 +54,13 @@ class _Framer:
     def _take_head(self) -> Head | None:
         """Parse a complete head off the buffer, or None if more bytes are needed."""
         buffer = self.buffer
-        end = buffer.find(b"\r\n\r\n")
+        end = buffer.find(b"\r\n\r\n", self.scanned)
         if end < 0:
             if len(buffer) > MAX_HEADER_BYTES:
                 raise HttpProtocolError(f"message head exceeds {MAX_HEADER_BYTES} bytes", 431)
+            self.scanned = max(0, len(buffer) - 3)
             return None
+        self.scanned = 0
         if end >= MAX_HEADER_BYTES:
             raise HttpProtocolError(f"message head exceeds {MAX_HEADER_BYTES} bytes", 431)
         if buffer[:2] == b"\r\n":  # RFC 9112 section 2.2: ignore empty lines before a message

@@ -1,4 +1,4 @@
-"""The proxy's connections as asyncio Protocols: one agent side, one target side.
+"""The proxy's agent side as an asyncio Protocol, and the settings its connections share.
 
 Callbacks instead of streams: with no steps configured a request costs no
 future, no task and no coroutine switch, only parsing, two writes and a record.
@@ -12,33 +12,23 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from readiness.chaos._framing import RequestFramer, ResponseFramer
+from readiness.chaos._framing import RequestFramer
 from readiness.chaos._http import (
+    HttpProtocolError,
     IncomingRequest,
     error_response,
-    serialize_request,
     serialize_response,
 )
+from readiness.chaos._upstream import Upstream, UpstreamError
 from readiness.chaos.messages import Request, Response
 from readiness.chaos.recorder import Recorder
 from readiness.chaos.steps import Step, StepAborted, StepContext, chain
 
 logger = logging.getLogger("readiness.chaos.proxy")
-
-
-class UpstreamError(Exception):
-    """The target could not give a usable response; `status` is what the agent gets."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-Done = Callable[[Response | None, UpstreamError | None], None]
 
 
 @dataclass(eq=False)
@@ -90,161 +80,6 @@ class Relay:
         task.add_done_callback(self._check_drained)
         return task
 
-    async def connect(self, upstream: Upstream) -> UpstreamConnection:
-        """Open a connection to the target, mapping failures to `UpstreamError`."""
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(self.connect_timeout):
-                _, connection = await loop.create_connection(
-                    lambda: UpstreamConnection(upstream),
-                    self.host,
-                    self.port,
-                    ssl=self.ssl,
-                    server_hostname=self.host if self.ssl else None,
-                )
-        except TimeoutError:
-            message = f"target did not accept the connection within {self.connect_timeout} s"
-            raise UpstreamError(504, message) from None
-        except ConnectionRefusedError:
-            raise UpstreamError(502, "target refused the connection") from None
-        except socket.gaierror as exc:
-            raise UpstreamError(502, f"target host {self.host!r} did not resolve: {exc}") from None
-        except ssl.SSLError as exc:
-            raise UpstreamError(502, f"TLS handshake with the target failed: {exc}") from None
-        except OSError as exc:
-            raise UpstreamError(502, f"could not connect to the target: {exc}") from None
-        return connection
-
-
-class UpstreamConnection(asyncio.Protocol):
-    """One TCP (or TLS) connection to the target, carrying one request at a time."""
-
-    def __init__(self, upstream: Upstream) -> None:
-        self.upstream = upstream
-        self.relay = upstream.relay
-        self.framer = ResponseFramer(upstream.relay.max_body)
-        self.transport: asyncio.Transport | None = None
-        self.usable = False
-        self.done: Done | None = None
-        self.method = "GET"
-        self.data = b""
-        self.reused = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        self.usable = True
-        self.relay.opened(transport)
-
-    def start(self, data: bytes, method: str, done: Done, *, reused: bool) -> None:
-        """Send one serialized request; `done` gets the response or the error."""
-        assert self.transport is not None
-        self.done, self.method, self.data, self.reused = done, method, data, reused
-        self.transport.write(data)
-
-    def data_received(self, data: bytes) -> None:
-        if self.done is None:  # bytes nobody asked for: the connection cannot be trusted
-            self._retire()
-            return
-        self.framer.buffer += data
-        try:
-            result = self.framer.next_response(self.method)
-        except Exception as exc:  # HttpProtocolError, or a parser bug: never crash the loop
-            self._retire()
-            self._finish(None, UpstreamError(502, f"target sent an invalid response: {exc}"))
-            return
-        if result is not None:
-            response, reusable = result
-            if not reusable or self.framer.buffer:
-                self._retire()
-            self._finish(response, None)
-
-    def eof_received(self) -> bool:
-        if self.done is not None:
-            response = self.framer.at_eof()
-            if response is not None:  # a body delimited by the close
-                self.usable = False
-                self._finish(response, None)
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.usable = False
-        if self.transport is not None:
-            self.relay.closed(self.transport)
-        if self.done is None:
-            return
-        if not self.framer.started and self.reused:
-            # The target had dropped the idle keep-alive connection before reading
-            # this request: it never saw it, so sending it on a fresh one is safe.
-            done, self.done = self.done, None
-            self.upstream.open_then_send(self.data, self.method, done)
-        elif not self.framer.started:
-            self._finish(None, UpstreamError(502, "target closed the connection without answering"))
-        else:
-            message = "target closed the connection in the middle of its response"
-            self._finish(None, UpstreamError(502, message))
-
-    def _retire(self) -> None:
-        """Close this connection; the next request opens a new one."""
-        self.usable = False
-        if self.transport is not None:
-            self.transport.close()
-
-    def _finish(self, response: Response | None, error: UpstreamError | None) -> None:
-        """Hand the outcome over; last, because `done` may start the next request here."""
-        done, self.done = self.done, None
-        if done is not None:
-            done(response, error)
-
-
-class Upstream:
-    """The one target connection behind one agent connection, opened lazily, kept alive."""
-
-    def __init__(self, relay: Relay) -> None:
-        self.relay = relay
-        self.connection: UpstreamConnection | None = None
-        self.opening: asyncio.Task[None] | None = None
-        self.closed = False
-
-    def send(self, request: Request, done: Done) -> None:
-        """Forward `request` to the target; `done(response, error)` is called once."""
-        relay = self.relay
-        data = serialize_request(
-            request, host=relay.host_header, target=relay.base_path + request.target
-        )
-        connection = self.connection
-        if connection is not None and connection.usable:
-            connection.start(data, request.method, done, reused=True)
-        else:
-            self.open_then_send(data, request.method, done)
-
-    def open_then_send(self, data: bytes, method: str, done: Done) -> None:
-        """Open a fresh connection (in a task: connecting is a coroutine), then send."""
-        self.connection = None
-        loop = asyncio.get_running_loop()
-        self.opening = loop.create_task(self._open_then_send(data, method, done))
-
-    async def _open_then_send(self, data: bytes, method: str, done: Done) -> None:
-        try:
-            connection = await self.relay.connect(self)
-        except UpstreamError as exc:
-            done(None, exc)
-            return
-        finally:
-            self.opening = None
-        if self.closed:
-            connection._retire()
-            return
-        self.connection = connection
-        connection.start(data, method, done, reused=False)
-
-    def close(self) -> None:
-        """Close the target connection (or stop opening one)."""
-        self.closed = True
-        if self.opening is not None:
-            self.opening.cancel()
-        if self.connection is not None:
-            self.connection._retire()
-
 
 class Downstream(asyncio.Protocol):
     """One agent connection: frame requests, forward (through steps), answer, record."""
@@ -257,7 +92,6 @@ class Downstream(asyncio.Protocol):
         self.busy = False  # a request is in flight: later bytes wait in the framer
         self.ending = False  # we closed (or aborted) the connection
         self.lost = False
-        self.close_after = False
         self.write_paused = False
         self.read_paused = False
         self.drain_waiters: list[asyncio.Future[None]] = []
@@ -276,9 +110,8 @@ class Downstream(asyncio.Protocol):
             self.transport.pause_reading()
 
     def eof_received(self) -> bool:
-        if self.busy:  # the agent half-closed after its request: answer, then close
-            self.close_after = True
-            return True
+        # Like nginx, take a FIN from the agent as the agent giving up (a timeout),
+        # not as a half-close awaiting the answer: close, and record the abandonment.
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -320,10 +153,12 @@ class Downstream(asyncio.Protocol):
         while not (self.busy or self.ending or self.write_paused):
             try:
                 incoming = self.framer.next_request()
-            except Exception as exc:  # HttpProtocolError, or a parser bug: never crash the loop
-                status = getattr(exc, "status", 400)
-                transport.write(serialize_response(error_response(status, str(exc)), close=True))
-                self._end()
+            except HttpProtocolError as exc:
+                self._refuse(exc.status, str(exc))
+                return
+            except Exception:  # a framing bug must not kill the event loop's callback
+                logger.exception("proxy could not frame a request")
+                self._refuse(400, "malformed request")
                 return
             if incoming is None:
                 if self.framer.continue_due:  # the client waits for this before its body
@@ -353,7 +188,7 @@ class Downstream(asyncio.Protocol):
     ) -> None:
         """Write the response (unless a step did), record the exchange, maybe close."""
         request = incoming.request
-        close = not incoming.keep_alive or self.close_after or sent_raw
+        close = not incoming.keep_alive or sent_raw
         if self.lost:
             error = error or "the agent closed the connection before the response"
         elif not sent_raw and self.transport is not None:
@@ -381,6 +216,12 @@ class Downstream(asyncio.Protocol):
         )
         if close:
             self._end()
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer a request we cannot read, then close: the framing is lost."""
+        assert self.transport is not None
+        self.transport.write(serialize_response(error_response(status, message), close=True))
+        self._end()
 
     def _end(self) -> None:
         """Close our side after pending writes are flushed."""
@@ -415,14 +256,16 @@ class Downstream(asyncio.Protocol):
         except StepAborted:
             self.ending = True
             reason = ctx.error or f"connection reset by {ctx.fault or 'a proxy step'}"
-            self._record_unanswered(incoming, ctx, reason)
+            self._record_unanswered(incoming, ctx.fault, reason)
             return
         except asyncio.CancelledError:
             reason = ctx.error or "no response before the connection closed"
-            self._record_unanswered(incoming, ctx, reason)
+            self._record_unanswered(incoming, ctx.fault, reason)
             raise
         except Exception as exc:
-            logger.exception("proxy step failed on %s %s", incoming.request.method, ctx.request)
+            logger.exception(
+                "proxy step failed on %s %s", incoming.request.method, incoming.request.target
+            )
             ctx.error = f"proxy step failed ({type(exc).__name__}: {exc})"
             response = error_response(500, ctx.error)
         finally:
@@ -431,7 +274,7 @@ class Downstream(asyncio.Protocol):
         self._answer(incoming, response, ctx.fault, ctx.error, ctx.sent_raw)
         self._next()
 
-    def _record_unanswered(self, incoming: IncomingRequest, ctx: StepContext, error: str) -> None:
+    def _record_unanswered(self, incoming: IncomingRequest, fault: str | None, error: str) -> None:
         """Record an exchange that ended without the agent getting a response."""
         request = incoming.request
         self.relay.recorder.record(
@@ -445,7 +288,7 @@ class Downstream(asyncio.Protocol):
             response_body=None,
             started_at=incoming.received_at,
             ended_at=time.time(),
-            fault=ctx.fault,
+            fault=fault,
             error=error,
         )
 
@@ -465,7 +308,10 @@ class _Pending:
     def done(self, response: Response | None, error: UpstreamError | None) -> None:
         downstream = self.downstream
         downstream.busy = False
-        if error is not None or response is None:
+        if response is None and downstream.lost:
+            message = "the agent closed the connection before the target answered"
+            downstream._record_unanswered(self.incoming, None, message)
+        elif error is not None or response is None:
             message = str(error)
             status = error.status if error is not None else 502
             downstream._answer(self.incoming, error_response(status, message), None, message)

@@ -13,11 +13,20 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from readiness.chaos._http import DEFAULT_MAX_BODY
-from readiness.chaos._relay import Downstream, Relay, UpstreamError
+from readiness.chaos._relay import Downstream, Relay
+from readiness.chaos._upstream import UpstreamError
 from readiness.chaos.recorder import Recorder
 from readiness.chaos.steps import Step
 
-__all__ = ["RecordingProxy", "Target", "UpstreamError", "parse_listen", "parse_target", "run_proxy", "tune_gc"]
+__all__ = [
+    "RecordingProxy",
+    "Target",
+    "UpstreamError",
+    "parse_listen",
+    "parse_target",
+    "run_proxy",
+    "tune_gc",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class Target:
 
     @property
     def tls(self) -> bool:
+        """Whether the target speaks HTTPS."""
         return self.scheme == "https"
 
 
@@ -117,13 +127,14 @@ class RecordingProxy:
         self._host = host
         self._port = port
         self._server: asyncio.Server | None = None
+        self._bound_port: int | None = None
 
     @property
     def port(self) -> int:
         """The bound port (the real one when constructed with port 0)."""
-        if self._server is None:
+        if self._bound_port is None:
             raise RuntimeError("RecordingProxy.port read before start()")
-        return int(self._server.sockets[0].getsockname()[1])
+        return self._bound_port
 
     @property
     def url(self) -> str:
@@ -136,6 +147,7 @@ class RecordingProxy:
         loop = asyncio.get_running_loop()
         relay = self._relay
         self._server = await loop.create_server(lambda: Downstream(relay), self._host, self._port)
+        self._bound_port = int(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
         """Stop accepting, end every connection (both sides) and wait for them.
@@ -228,7 +240,8 @@ async def _serve_until_signal(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        with Recorder(record) as recorder:
+        # Nobody queries this recorder in memory: keep only a little (the file has all).
+        with Recorder(record, max_kept=1000) as recorder:
             async with RecordingProxy(name, target, recorder, host=host, port=port) as proxy:
                 if ready is not None:
                     ready(proxy.url)

@@ -142,13 +142,22 @@ class Recorder:
     million exchanges adds no GC pauses to the proxy's hot path. With
     `jsonl_path`, each exchange is appended as one JSON line through a 1 MiB
     buffer; `close()` flushes it (call it, or use the recorder as a context manager).
+    `max_kept` bounds memory for long runs (the standalone proxy): only the newest
+    `max_kept` exchanges stay queryable, while seqs and the JSONL file stay complete.
     """
 
     def __init__(
-        self, jsonl_path: Path | str | None = None, *, body_cap: int = DEFAULT_BODY_CAP
+        self,
+        jsonl_path: Path | str | None = None,
+        *,
+        body_cap: int = DEFAULT_BODY_CAP,
+        max_kept: int | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._rows: list[_Row] = []
+        self._first_seq = 1  # seq of self._rows[0]; grows when max_kept drops old rows
+        self._next_seq = 1
+        self._max_kept = max_kept
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._body_cap = body_cap
         self._sink: IO[str] | None = None
@@ -199,8 +208,13 @@ class Recorder:
             error,
         )
         with self._lock:
-            row = (len(self._rows) + 1, *row[1:])
+            row = (self._next_seq, *row[1:])
+            self._next_seq += 1
             self._rows.append(row)
+            if self._max_kept is not None and len(self._rows) > 2 * self._max_kept:
+                dropped = len(self._rows) - self._max_kept  # in batches: amortised O(1)
+                del self._rows[:dropped]
+                self._first_seq += dropped
             if self._sink is not None:
                 line = json.dumps(_new_exchange(row).to_json(), separators=(",", ":"))
                 self._sink.write(line + "\n")
@@ -217,7 +231,7 @@ class Recorder:
     ) -> list[Exchange]:
         """Recorded exchanges in seq order, filtered; `since_seq` is exclusive."""
         with self._lock:
-            rows = self._rows[since_seq:] if since_seq and since_seq > 0 else list(self._rows)
+            rows = self._rows[max(0, (since_seq or 0) + 1 - self._first_seq) :]
         if upstream is not None:
             rows = [row for row in rows if row[1] == upstream]
         if correlation_id is not None:
@@ -236,7 +250,7 @@ class Recorder:
         event = asyncio.Event()
         entry = (loop, event)
         matches: list[Exchange] = []
-        seen = 0
+        seen = 0  # the last seq already examined
         with self._lock:
             self._waiters = [*self._waiters, entry]  # copy-on-write: record() iterates unlocked
         try:
@@ -244,12 +258,11 @@ class Recorder:
                 while True:
                     event.clear()
                     with self._lock:
-                        fresh = self._rows[seen:]
-                    seen += len(fresh)
+                        fresh = self._rows[max(0, seen + 1 - self._first_seq) :]
+                    if fresh:
+                        seen = fresh[-1][0]
                     matches.extend(
-                        exchange
-                        for exchange in map(_new_exchange, fresh)
-                        if predicate(exchange)
+                        exchange for exchange in map(_new_exchange, fresh) if predicate(exchange)
                     )
                     if len(matches) >= count:
                         return matches
@@ -294,4 +307,5 @@ class Recorder:
         self.close()
 
     def __len__(self) -> int:
-        return len(self._rows)
+        """How many exchanges were recorded (including any no longer kept)."""
+        return self._next_seq - 1

@@ -47,14 +47,15 @@ class HttpServer:
         self._port = port
         self._max_body = max_body
         self._server: asyncio.Server | None = None
+        self._bound_port: int | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
         """The bound port (the real one when constructed with port 0)."""
-        if self._server is None:
+        if self._bound_port is None:
             raise RuntimeError("HttpServer.port read before start()")
-        return int(self._server.sockets[0].getsockname()[1])
+        return self._bound_port
 
     @property
     def url(self) -> str:
@@ -67,6 +68,7 @@ class HttpServer:
         self._server = await asyncio.start_server(
             self._serve, self._host, self._port, limit=MAX_HEADER_BYTES
         )
+        self._bound_port = int(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
         """Stop accepting, close every open connection and wait for them to finish."""

@@ -8,13 +8,15 @@ step or, for the last one, the target. A step may
 - wait, then forward (`await asyncio.sleep(d); return await forward(ctx.request)`),
 - forward, then change what the agent receives (a malformed body),
 - reset the agent's connection (`ctx.abort()`), before or after forwarding,
-- never answer (await something that never completes; the proxy records the
-  exchange with `status=None` when it shuts down),
+- never answer (await something that never completes; when the agent gives up
+  or the proxy closes, the step is cancelled and the exchange is recorded with
+  `status=None`),
 - write raw bytes itself (`await ctx.send_raw(...)`, e.g. a body in slow slices),
   returning the Response it sent, for the record.
 
 Each step that injects something sets `ctx.fault` to the fault's name so the
-recorded Exchange says which fault hit.
+recorded Exchange says which fault hit. Steps run in a task per request; a
+proxy without steps never creates one.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -70,14 +72,17 @@ def frame_response(data: bytes, method: str = "GET") -> tuple[Response, bool] | 
     return None if response is None else (response, False)
 
 
+Reader = Callable[..., Any]
 READERS = [parse_request, frame_request]
 RESPONSE_READERS = [parse_response, frame_response]
 
 
 @pytest.mark.parametrize("read", READERS)
-def test_request_with_content_length_keeps_header_order_and_case(read: object) -> None:
-    raw = b"POST /a/b?x=1&y=2 HTTP/1.1\r\nHost: h\r\nX-Thing:  v1 \r\nContent-Length: 5\r\n\r\nhello"
-    incoming = read(raw)  # type: ignore[operator]
+def test_request_with_content_length_keeps_header_order_and_case(read: Reader) -> None:
+    raw = (
+        b"POST /a/b?x=1&y=2 HTTP/1.1\r\nHost: h\r\nX-Thing:  v1 \r\nContent-Length: 5\r\n\r\nhello"
+    )
+    incoming = read(raw)
     assert incoming is not None
     request = incoming.request
     assert (request.method, request.target, request.body) == ("POST", "/a/b?x=1&y=2", b"hello")
@@ -87,12 +92,12 @@ def test_request_with_content_length_keeps_header_order_and_case(read: object) -
 
 
 @pytest.mark.parametrize("read", READERS)
-def test_chunked_request_with_extensions_and_trailers(read: object) -> None:
+def test_chunked_request_with_extensions_and_trailers(read: Reader) -> None:
     raw = (
         b"PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
     )
-    incoming = read(raw)  # type: ignore[operator]
+    incoming = read(raw)
     assert incoming is not None and incoming.request.body == b"hello world"
 
 
@@ -107,8 +112,8 @@ def test_chunked_request_with_extensions_and_trailers(read: object) -> None:
         (b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", True),
     ],
 )
-def test_keep_alive_rules(read: object, raw: bytes, keep_alive: bool) -> None:
-    incoming = read(raw)  # type: ignore[operator]
+def test_keep_alive_rules(read: Reader, raw: bytes, keep_alive: bool) -> None:
+    incoming = read(raw)
     assert incoming is not None and incoming.keep_alive is keep_alive
 
 
@@ -151,10 +156,10 @@ def test_clean_eof_and_leading_empty_lines() -> None:
     ],
 )
 def test_garbage_and_oversize_raise_with_the_status_to_answer(
-    read: object, raw: bytes, status: int, words: str
+    read: Reader, raw: bytes, status: int, words: str
 ) -> None:
     with pytest.raises(HttpProtocolError, match=words) as caught:
-        read(raw, 100)  # type: ignore[operator]
+        read(raw, 100)
     assert caught.value.status == status
 
 
@@ -166,30 +171,37 @@ def test_stream_reader_reports_truncated_messages() -> None:
 
 
 @pytest.mark.parametrize("read", RESPONSE_READERS)
-def test_responses_content_length_chunked_and_until_close(read: object) -> None:
-    response, reusable = read(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")  # type: ignore[operator]
-    assert (response.status, response.reason, response.body, reusable) == (201, "Created", b"ok", True)
-    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n1\r\nd\r\n0\r\n\r\n"
-    response, reusable = read(chunked)  # type: ignore[operator]
+def test_responses_content_length_chunked_and_until_close(read: Reader) -> None:
+    response, reusable = read(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
+    assert (response.status, response.reason, response.body, reusable) == (
+        201,
+        "Created",
+        b"ok",
+        True,
+    )
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n1\r\nd\r\n0\r\n\r\n"
+    )
+    response, reusable = read(chunked)
     assert response.body == b"abcd" and reusable
-    response, reusable = read(b"HTTP/1.1 200 OK\r\n\r\nuntil the end")  # type: ignore[operator]
+    response, reusable = read(b"HTTP/1.1 200 OK\r\n\r\nuntil the end")
     assert response.body == b"until the end" and not reusable
-    response, reusable = read(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")  # type: ignore[operator]
+    response, reusable = read(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
     assert not reusable
-    response, reusable = read(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")  # type: ignore[operator]
+    response, reusable = read(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
     assert not reusable
 
 
 @pytest.mark.parametrize("read", RESPONSE_READERS)
-def test_bodyless_responses_and_interim_1xx(read: object) -> None:
+def test_bodyless_responses_and_interim_1xx(read: Reader) -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
-    response, reusable = read(head, "HEAD")  # type: ignore[operator]
+    response, reusable = read(head, "HEAD")
     assert response.body == b"" and reusable and response.header("content-length") == "10"
     for status in (b"204 No Content", b"304 Not Modified"):
-        response, _ = read(b"HTTP/1.1 " + status + b"\r\n\r\n")  # type: ignore[operator]
+        response, _ = read(b"HTTP/1.1 " + status + b"\r\n\r\n")
         assert response.body == b""
     raw = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"
-    response, _ = read(raw)  # type: ignore[operator]
+    response, _ = read(raw)
     assert (response.status, response.body) == (200, b"x")
 
 

@@ -193,8 +193,26 @@ def test_wait_for_times_out_with_a_count_in_the_message() -> None:
     async def body() -> None:
         recorder = Recorder()
         add(recorder)
-        with pytest.raises(TimeoutError, match="1 of 2 expected exchanges matched within 0.05 s"):
+        with pytest.raises(TimeoutError, match=r"1 of 2 expected exchanges matched within 0\.05 s"):
             await recorder.wait_for(lambda e: True, timeout=0.05, count=2)
         assert recorder._waiters == []  # no leaked waiter
 
     run(body())
+
+
+def test_max_kept_bounds_memory_but_keeps_seqs_and_the_file_complete(tmp_path: Path) -> None:
+    path = tmp_path / "record.jsonl"
+    with Recorder(path, max_kept=3) as recorder:
+        for _ in range(10):
+            add(recorder)
+        kept = [e.seq for e in recorder.exchanges()]
+        assert kept[-3:] == [8, 9, 10] and len(kept) <= 6 and len(recorder) == 10
+        assert [e.seq for e in recorder.exchanges(since_seq=8)] == [9, 10]
+        assert [e.seq for e in recorder.exchanges(since_seq=1)] == kept
+
+        async def wait() -> None:
+            found = await recorder.wait_for(lambda e: e.seq >= 9, timeout=1)
+            assert [e.seq for e in found] == [9, 10]
+
+        run(wait())
+    assert len(path.read_text().splitlines()) == 10
