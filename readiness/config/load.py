@@ -188,10 +188,11 @@ def load_config(path: Path | str | None = None) -> Config:
     data = _read_toml(file)
     if file.name == "pyproject.toml":
         tool = data.get("tool")
-        data = tool.get("readiness") if isinstance(tool, dict) else None
-        if not isinstance(data, dict):
+        table = tool.get("readiness") if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
             raise ConfigError(file, "[tool.readiness]", "a [tool.readiness] table", "none",
                               "add [tool.readiness.agent] etc., or use a readiness.toml")
+        data = table
         prefix = "tool.readiness."
     else:
         prefix = ""
