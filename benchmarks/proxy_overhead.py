@@ -126,7 +126,12 @@ def _spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
 def _stop(child: subprocess.Popen[str]) -> str:
     """SIGTERM a child and return what it printed after its URL."""
     child.send_signal(signal.SIGTERM)
-    out, _ = child.communicate(timeout=15)
+    try:
+        out, _ = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, _ = child.communicate()
+        print(f"warning: {child.args} did not stop within 60 s; killed", file=sys.stderr)
     return out.strip()
 
 
@@ -240,7 +245,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             for _ in range(args.rounds):
                 rounds.append({"direct": load(target_url), "proxy": load(proxy_url)})
         finally:
-            recorded = int(_stop(proxy) or 0)
+            printed = _stop(proxy).splitlines()
+            recorded = int(printed[-1]) if printed and printed[-1].isdigit() else -1
     finally:
         _stop(target)
         jsonl_dir.cleanup()

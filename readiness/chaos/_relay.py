@@ -46,11 +46,16 @@ class Relay:
     connect_timeout: float
     max_body: int
     refusal: str
-    transports: set[asyncio.BaseTransport] = field(default_factory=set)
+    transports: set[asyncio.Transport] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     drained: asyncio.Event | None = None  # set once closing and nothing is left open
 
-    def opened(self, transport: asyncio.BaseTransport) -> None:
+    @property
+    def closing(self) -> bool:
+        """Whether the proxy's close() has begun."""
+        return self.drained is not None
+
+    def opened(self, transport: asyncio.Transport) -> None:
         """Track a socket so close() can wait for it."""
         self.transports.add(transport)
         sock = transport.get_extra_info("socket")
@@ -58,7 +63,7 @@ class Relay:
             # Request/response traffic must not wait for a delayed ACK.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def closed(self, transport: asyncio.BaseTransport) -> None:
+    def closed(self, transport: asyncio.Transport) -> None:
         """Untrack a socket; wakes close() when it was the last thing open."""
         self.transports.discard(transport)
         self._check_drained()
@@ -99,7 +104,7 @@ class Downstream(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        self.relay.opened(transport)
+        self.relay.opened(self.transport)
 
     def data_received(self, data: bytes) -> None:
         self.framer.buffer += data
@@ -308,8 +313,12 @@ class _Pending:
     def done(self, response: Response | None, error: UpstreamError | None) -> None:
         downstream = self.downstream
         downstream.busy = False
-        if response is None and downstream.lost:
-            message = "the agent closed the connection before the target answered"
+        if response is None and (downstream.lost or downstream.relay.closing):
+            message = (
+                "the agent closed the connection before the target answered"
+                if downstream.lost
+                else "the proxy closed before the target answered"
+            )
             downstream._record_unanswered(self.incoming, None, message)
         elif error is not None or response is None:
             message = str(error)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from readiness.chaos._relay import Relay
 
 logger = logging.getLogger("readiness.chaos.proxy")
+_ABANDONED = "the request to the target was abandoned: the agent or the proxy closed first"
 
 
 class UpstreamError(Exception):
@@ -47,7 +48,7 @@ class UpstreamConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self.usable = True
-        self.relay.opened(transport)
+        self.relay.opened(self.transport)
 
     def start(self, data: bytes, method: str, done: Done, *, reused: bool) -> None:
         """Send one serialized request; `done` gets the response or the error."""
@@ -93,7 +94,9 @@ class UpstreamConnection(asyncio.Protocol):
             self.relay.closed(self.transport)
         if self.done is None:
             return
-        if not self.framer.started and self.reused:
+        if self.upstream.closed or self.relay.closing:  # the agent left, or the proxy closes
+            self._finish(None, UpstreamError(502, _ABANDONED))
+        elif not self.framer.started and self.reused:
             # The target had dropped the idle keep-alive connection before reading
             # this request: it never saw it, so sending it on a fresh one is safe.
             done, self.done = self.done, None
@@ -149,10 +152,14 @@ class Upstream:
         except UpstreamError as exc:
             done(None, exc)
             return
+        except asyncio.CancelledError:
+            done(None, UpstreamError(502, _ABANDONED))  # so the exchange is still recorded
+            raise
         finally:
             self.opening = None
         if self.closed:
             connection._retire()
+            done(None, UpstreamError(502, _ABANDONED))
             return
         self.connection = connection
         connection.start(data, method, done, reused=False)

@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 
+_CLOSE_GRACE_S = 5.0  # how long close() lets pending writes flush before resetting
+
+
 @dataclass(frozen=True)
 class Target:
     """A parsed `http(s)://host[:port][/base]` target."""
@@ -165,7 +168,13 @@ class RecordingProxy:
         for task in list(relay.tasks):
             task.cancel()
         relay.closed_all()
-        await relay.drained.wait()
+        try:
+            await asyncio.wait_for(relay.drained.wait(), _CLOSE_GRACE_S)
+        except TimeoutError:
+            # A peer that neither reads nor closes would hold close() forever: reset it.
+            for transport in list(relay.transports):
+                transport.abort()
+            await relay.drained.wait()
         relay.drained = None
         await server.wait_closed()
 

@@ -356,6 +356,33 @@ def test_agent_giving_up_on_a_silent_target_is_recorded_without_status() -> None
     run(body())
 
 
+def test_closing_the_proxy_records_a_request_the_target_never_answered() -> None:
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def silent(request: Request, connection: int) -> bytes | None:
+        arrived.set()
+        await release.wait()
+        return None
+
+    async def body() -> None:
+        async with (
+            RawTarget(silent) as target,
+            proxied(target.url) as (proxy, recorder),
+            client(proxy.port) as agent,
+        ):
+            agent.writer.write(b"GET /slow HTTP/1.1\r\n\r\n")
+            await asyncio.wait_for(arrived.wait(), 5)
+            await proxy.close()
+            release.set()
+        (exchange,) = recorder.exchanges()
+        assert exchange.status is None and exchange.error in (
+            "the proxy closed before the target answered",
+            "the agent closed the connection before the target answered",
+        )
+
+    run(body())
+
+
 def test_target_sending_garbage_or_too_much_answers_502() -> None:
     async def answer(request: Request, connection: int) -> bytes:
         if request.target == "/garbage":
