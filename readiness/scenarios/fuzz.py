@@ -26,31 +26,43 @@ HUGE_LENGTH = 200_000
 
 
 @dataclass(frozen=True)
-class FuzzResult:
-    """What fuzzing the invoke endpoint found; `failures` hold shrunk examples."""
+class FuzzFailure:
+    """One generated bad input (shrunk) the agent mishandled, and what it answered.
 
-    examples: int
-    failures: tuple[Mapping[str, Any], ...] = ()
-    kinds: Mapping[str, int] = field(default_factory=dict)
+    `input` is the request body sent (JSON-able; raw bytes as text); `body` the
+    answer's text; `error` why no answer came (timeout, reset); `problem` the
+    fuzzer's own note when `bad_input_problem` would not say why it failed.
+    """
+
+    input: Any
+    status: int | None
+    body: str = ""
     error: str | None = None
+    problem: str | None = None
 
 
-def judge(kind: str, reply: Reply) -> str | None:
+@dataclass(frozen=True)
+class FuzzResult:
+    """Generated bad invoke inputs: how many were sent, which were mishandled, or why none."""
+
+    count: int
+    failures: tuple[FuzzFailure, ...] = ()
+    error: str | None = None
+    kinds: Mapping[str, int] = field(default_factory=dict)
+
+
+def judge(kind: str, reply: Reply, status_field: str = "status") -> str | None:
     """Why this answer to a `kind` input is wrong, or None when it is acceptable."""
-    if reply.status is None:
-        return f"no answer: {reply.error}"
-    if reply.status >= 500:
-        return f"answered HTTP {reply.status} (a server error) to bad input"
-    body = reply.json()
-    if 400 <= reply.status < 500:
-        if not isinstance(body, dict) or "error" not in body:
-            return f"answered HTTP {reply.status} without a JSON {{\"error\": ...}} body"
+    from readiness.probes._answers import bad_input_problem, leaked_trace
+
+    if kind in LENIENT and reply.ok and reply.error is None:
+        body = reply.json()
+        if trace := leaked_trace(reply.text):
+            return f"answered HTTP {reply.status} with a stack trace ({trace!r})"
+        if not isinstance(body, dict) or body.get(status_field) not in DECISION_STATUSES:
+            return f"answered HTTP {reply.status} without a defined decision status"
         return None
-    if kind in STRICT:
-        return f"accepted invalid input ({kind}) with HTTP {reply.status} instead of a 4xx"
-    if not isinstance(body, dict) or body.get("status") not in DECISION_STATUSES:
-        return f"answered HTTP {reply.status} without a defined decision status"
-    return None
+    return bad_input_problem(reply.status, reply.text, reply.error)
 
 
 def cases(request_id: str, record: Mapping[str, Any]) -> Any:
@@ -102,7 +114,7 @@ def fuzz_invoke(send: Callable[[Any], Reply], record: Mapping[str, Any], *,
     from hypothesis import seed as fixed_seed
 
     kinds: dict[str, int] = {}
-    last: dict[str, Any] = {}
+    last: list[FuzzFailure] = []
     count = 0
 
     @fixed_seed(seed)
@@ -118,18 +130,17 @@ def fuzz_invoke(send: Callable[[Any], Reply], record: Mapping[str, Any], *,
         reply = send(body)
         problem = judge(kind, reply)
         if problem:
-            last.clear()
-            last.update(kind=kind, input=_shown(body), problem=problem,
-                        reply=reply.summary(300))
+            last[:] = [FuzzFailure(_shown(body), reply.status, reply.text[:2000], reply.error,
+                                   f"{kind}: {problem}")]
             raise AssertionError(problem)
 
     try:
         check()
     except AssertionError:
-        return FuzzResult(count, (dict(last),), kinds)
+        return FuzzResult(count, tuple(last), kinds=kinds)
     except Exception as exc:  # Hypothesis itself failed (e.g. unsatisfiable strategy)
-        return FuzzResult(count, (), kinds, f"{type(exc).__name__}: {exc}")
-    return FuzzResult(count, (), kinds)
+        return FuzzResult(count, (), f"{type(exc).__name__}: {exc}", kinds)
+    return FuzzResult(count, (), kinds=kinds)
 
 
 def _shown(body: Any) -> Any:

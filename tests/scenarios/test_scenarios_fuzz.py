@@ -42,18 +42,18 @@ def crashes_on_wrong_types(body: Any) -> Reply:
 def test_a_strict_validator_passes_every_generated_case() -> None:
     result = fuzz_invoke(strict_agent, RECORD, max_examples=80)
     assert result.failures == () and result.error is None
-    assert result.examples == 80
+    assert result.count == 80
     assert set(result.kinds) >= STRICT - {"missing_request_id"}
 
 
 def test_a_crash_on_wrong_types_is_found_and_shrunk() -> None:
     result = fuzz_invoke(crashes_on_wrong_types, RECORD, max_examples=80)
     (failure,) = result.failures
-    assert failure["kind"] == "wrong_type"
-    assert "HTTP 500" in failure["problem"]
-    wrong = [k for k, v in failure["input"]["input"].items() if not isinstance(v, str)]
+    assert failure.problem is not None and failure.problem.startswith("wrong_type: ")
+    assert failure.status == 500 and "HTTP 500" in failure.problem
+    wrong = [k for k, v in failure.input["input"].items() if not isinstance(v, str)]
     assert len(wrong) == 1
-    assert failure["input"]["input"][wrong[0]] in (0, False, None, [], {}, 0.0)  # shrunk
+    assert failure.input["input"][wrong[0]] in (0, False, None, [], {}, 0.0)  # shrunk
 
 
 def test_fuzzing_is_reproducible() -> None:
@@ -64,9 +64,11 @@ def test_fuzzing_is_reproducible() -> None:
 
 @pytest.mark.parametrize(("kind", "reply", "problem"), [
     ("wrong_type", _reply(422, {"error": "x"}), None),
-    ("wrong_type", _reply(200, {"status": "executed"}), "accepted invalid input"),
+    ("wrong_type", _reply(200, {"status": "executed"}), "accepted input that breaks"),
     ("wrong_type", _reply(400, {"detail": "x"}), "without a JSON"),
     ("wrong_type", _reply(None, error="timed out after 30s"), "no answer"),
+    ("missing_field", _reply(422, {"error": "Traceback (most recent call last): x"}),
+     "stack trace"),
     ("odd_unicode", _reply(200, {"status": "manual"}), None),
     ("odd_unicode", _reply(200, {"ok": True}), "without a defined decision status"),
     ("extra_field", _reply(503, {"error": "x"}), "HTTP 503"),
