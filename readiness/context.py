@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from readiness.chaos.recorder import Recorder
+from readiness.chaos.schedule import FaultSchedule
 from readiness.client import AgentClient, Reply, new_trace
 from readiness.config import Config
 from readiness.scenarios import records
@@ -31,6 +32,8 @@ class RunContext:
     today: dt.date = field(default_factory=dt.date.today)
     agent_log: Path | None = None
     notes: list[str] = field(default_factory=list)
+    faults: FaultSchedule | None = None
+    faults_unavailable: str | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
     _scenario: Any = None
 

@@ -171,8 +171,14 @@ async def _bring_up(config: Config, out_dir: Path, recorder: Recorder,
         client = AgentClient("http://127.0.0.1:9", tokens=tokens, deadline_s=agent.deadline_s)
         client.down_reason = str(exc).splitlines()[0]
     stack.push_async_callback(client.aclose)
-    return RunContext(config=config, out_dir=out_dir, client=client, recorder=recorder,
-                      upstream_env=upstreams.env, agent_log=log_path)
+    in_process = bool(agent.app)
+    return RunContext(
+        config=config, out_dir=out_dir, client=client, recorder=recorder,
+        upstream_env=upstreams.env, agent_log=log_path,
+        faults=None if in_process else upstreams.schedule,
+        faults_unavailable="in-process agents get faults through respx, which this run did not "
+        "set up; run the agent as a process (agent.start) so the proxies inject them"
+        if in_process else None)
 
 
 async def _in_process(config: Config, env: dict[str, str],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from readiness.chaos.proxy import RecordingProxy
 from readiness.chaos.recorder import Recorder
+from readiness.chaos.schedule import FaultSchedule
 from readiness.chaos.server import HttpServer
 from readiness.config import Config, ConfigError
 from readiness.config.model import UpstreamConfig
@@ -24,6 +25,8 @@ class UpstreamSet:
         self.base_env = base_env
         self.env: dict[str, str] = {}
         self.proxies: dict[str, RecordingProxy] = {}
+        # one schedule for every proxy: probes arm fault rules on it per trial
+        self.schedule = FaultSchedule()
         self._stack = contextlib.AsyncExitStack()
         self.processes: list[ManagedProcess] = []
 
@@ -31,7 +34,7 @@ class UpstreamSet:
         """Start everything; returns the environment variables to hand the agent."""
         for upstream in self.config.upstreams.values():
             target, suffix = await self._target(upstream)
-            proxy = RecordingProxy(upstream.name, target, self.recorder)
+            proxy = RecordingProxy(upstream.name, target, self.recorder, steps=[self.schedule])
             await self._stack.enter_async_context(proxy)
             self.proxies[upstream.name] = proxy
             self.env[upstream.env] = proxy.url + suffix

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from readiness.reports.charts import charts_for
 from readiness.reports.html import render_html
 from readiness.reports.junit import render_junit
 from readiness.reports.markdown import render_markdown
@@ -77,7 +78,7 @@ def write_reports(
     validate_scorecard(card)
     texts = {
         "json": dump_scorecard(card),
-        "html": render_html(card, charts),
+        "html": render_html(card, charts_for(card) if charts is None else charts),
         "markdown": render_markdown(card),
         "junit": render_junit(card),
     }

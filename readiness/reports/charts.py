@@ -162,3 +162,23 @@ def _text(value: str, limit: int) -> str:
     if len(clean) > limit:
         clean = clean[: limit - 1] + "…"
     return escape(clean, quote=True)
+
+
+def charts_for(card: Mapping[str, Any]) -> dict[str, str]:
+    """Timeline charts for every probe whose evidence carries trials with timelines.
+
+    The SVG is drawn here, by the harness, from numbers and escaped labels, so it
+    is safe to embed in the HTML report even though the card came from an agent run.
+    """
+    charts: dict[str, str] = {}
+    for item in card.get("items", []):
+        for found in item.get("probes", []):
+            trials = (found.get("evidence") or {}).get("trials")
+            if not isinstance(trials, list):
+                continue
+            rows = [t for t in trials if isinstance(t, Mapping)
+                    and isinstance(t.get("timeline"), list) and t["timeline"]]
+            if rows:
+                labels = [str(r.get("scenario", "")) for r in rows]
+                charts[found["id"]] = timeline_svg([r["timeline"] for r in rows], labels=labels)
+    return charts

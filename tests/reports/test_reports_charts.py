@@ -120,3 +120,19 @@ def test_the_chart_renders_inside_the_html_report() -> None:
     svg = timeline_svg([RETRIED])
     html = render_html(card, charts={"backs_off_with_jitter": svg})
     assert html.count(svg) == 1
+
+
+def test_charts_for_draws_one_chart_per_probe_with_trial_timelines() -> None:
+    from readiness.reports.charts import charts_for
+
+    timeline = [{"attempt": 1, "t_ms": 0, "end_ms": 3, "fault": "server_error", "status": 503},
+                {"attempt": 2, "t_ms": 180, "end_ms": 190, "fault": None, "status": 200}]
+    card = {"items": [{"probes": [
+        {"id": "backs_off_with_jitter", "evidence": {"trials": [
+            {"scenario": "503 <b>twice</b>", "timeline": timeline}]}},
+        {"id": "docs_exist", "evidence": {"files": {}}},
+        {"id": "empty_trials", "evidence": {"trials": [{"scenario": "x", "timeline": []}]}}]}]}
+    charts = charts_for(card)
+    assert set(charts) == {"backs_off_with_jitter"}
+    svg = charts["backs_off_with_jitter"]
+    assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
