@@ -27,6 +27,26 @@ _SERVER_ERRORS = {
     503: ("The server is overloaded or not ready yet.", "service_unavailable"),
     504: ("Gateway timeout: the upstream did not answer in time.", "timeout"),
 }
+_CLIENT_ERRORS = {
+    400: ("The request is invalid.", "invalid_request_error", None),
+    401: ("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"),
+    403: (
+        "You are not allowed to perform this request.",
+        "invalid_request_error",
+        "permission_denied",
+    ),
+    404: ("The requested resource does not exist.", "invalid_request_error", "not_found"),
+    409: (
+        "The request conflicts with the current state of the resource.",
+        "invalid_request_error",
+        "conflict",
+    ),
+    422: (
+        "The request is well-formed but cannot be processed.",
+        "invalid_request_error",
+        "unprocessable_entity",
+    ),
+}
 _PIECE = 64 * 1024  # huge bodies are written in slices of this size
 
 
@@ -80,6 +100,14 @@ def server_error(params: Mapping[str, Any], request: Request) -> Response:
         headers.append(("Retry-After", str(params["retry_after"])))
     body = _error_body(openai_style(request, params["style"]), message, kind, None)
     return Response(status, headers, body)
+
+
+def client_error(params: Mapping[str, Any], request: Request) -> Response:
+    """A 4xx with an upstream-shaped JSON error body."""
+    status: int = params["status"]
+    message, kind, code = _CLIENT_ERRORS[status]
+    body = _error_body(openai_style(request, params["style"]), message, kind, code)
+    return Response(status, [_JSON], body)
 
 
 def html_error_page(params: Mapping[str, Any]) -> Response:

@@ -1,8 +1,10 @@
 """The fault catalogue as data: names (fixed, DESIGN.md section 2), parameters, one-line help.
 
 Names are a public interface; parameters may only be added (with a default), never
-renamed. `readiness.chaos.faults.Fault` validates against `PARAMS`, and the
-`--fault` spec parser (`readiness.chaos.fault_spec`) types its values from it.
+renamed. `client_error` extends the design's list (a non-retryable 4xx, for the
+probe that checks the agent does not retry one). `readiness.chaos.faults.Fault`
+validates against `PARAMS`, and the `--fault` spec parser
+(`readiness.chaos.fault_spec`) types its values from it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 TRANSPORT_FAULTS = (
     "rate_limit",
     "server_error",
+    "client_error",
     "timeout",
     "latency",
     "reset",
@@ -102,6 +105,16 @@ PARAMS: Mapping[str, tuple[Param, ...]] = {
     "server_error": (
         Param("status", int, 503, "the 5xx status", choices=(500, 502, 503, 504)),
         Param("retry_after", int, None, "Retry-After in seconds", minimum=0, optional=True),
+        _STYLE,
+    ),
+    "client_error": (
+        Param(
+            "status",
+            int,
+            400,
+            "the 4xx status (none of them worth retrying)",
+            choices=(400, 401, 403, 404, 409, 422),
+        ),
         _STYLE,
     ),
     "timeout": (
@@ -226,6 +239,7 @@ PARAMS: Mapping[str, tuple[Param, ...]] = {
 DESCRIPTIONS: Mapping[str, str] = {
     "rate_limit": "429 with Retry-After (seconds or HTTP-date), optionally retry-after-ms",
     "server_error": "a 500/502/503/504 with an upstream-shaped error body",
+    "client_error": "a non-retryable 4xx with an upstream-shaped error body",
     "timeout": "accept the request and never answer",
     "latency": "delay, then forward",
     "reset": "connection reset mid-body (or before any response byte)",

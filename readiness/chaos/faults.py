@@ -98,7 +98,9 @@ class Fault:
         return self.name + (":" + ",".join(changed) if changed else "")
 
 
-_ANSWERS_ALONE = frozenset({"rate_limit", "server_error", "latency", "refused", "timeout"})
+_ANSWERS_ALONE = frozenset(
+    {"rate_limit", "server_error", "client_error", "latency", "refused", "timeout"}
+)
 
 
 def _spec_value(value: object) -> str:
@@ -235,6 +237,8 @@ def outcome(
         return transport.rate_limited(params, request, time.time() if now is None else now)
     if name == "server_error":
         return transport.server_error(params, request)
+    if name == "client_error":
+        return transport.client_error(params, request)
     if name == "latency":
         jitter = (rng or random.Random(0)).uniform(0, params["jitter_ms"])
         return Delay((params["ms"] + jitter) / 1000)

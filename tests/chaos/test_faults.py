@@ -52,8 +52,8 @@ def body_of(result: Outcome) -> Any:
 
 def test_catalogue_names_are_the_fixed_ones_and_each_has_params_and_a_description() -> None:
     assert FAULT_NAMES == (
-        "rate_limit", "server_error", "timeout", "latency", "reset", "refused", "slow_body",
-        "huge_body", "truncated_json", "invalid_json", "html_error_page", "empty_body",
+        "rate_limit", "server_error", "client_error", "timeout", "latency", "reset", "refused",
+        "slow_body", "huge_body", "truncated_json", "invalid_json", "html_error_page", "empty_body",
         "wrong_content_type", "missing_field", "wrong_type", "null_field", "schema_drift",
         "invalid_utf8", "llm_no_tool_call", "llm_bad_tool_args", "llm_unknown_tool",
         "llm_truncated", "llm_refusal",
@@ -118,7 +118,7 @@ def test_str_is_the_spec_with_only_non_default_params() -> None:
 
 
 def test_which_faults_forward_first() -> None:
-    alone = {"rate_limit", "server_error", "latency", "refused", "timeout"}
+    alone = {"rate_limit", "server_error", "client_error", "latency", "refused", "timeout"}
     for name in FAULT_NAMES:
         assert Fault(name).forwards is (name not in alone), name
     assert Fault("reset", {"when": "before"}).forwards is False
@@ -150,6 +150,14 @@ def test_server_error_statuses(status: int) -> None:
     result = apply("server_error", REAL, CHAT, status=status)
     assert isinstance(result, Response) and result.status == status
     assert set(body_of(result)["error"]) == {"message", "type", "param", "code"}
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
+def test_client_error_statuses(status: int) -> None:
+    llm = apply("client_error", REAL, CHAT, status=status)
+    assert isinstance(llm, Response) and llm.status == status
+    assert body_of(llm)["error"]["type"] == "invalid_request_error"
+    assert isinstance(body_of(apply("client_error", status=status))["error"], str)
 
 
 def test_actions_for_timeout_refused_reset_latency_and_slow() -> None:
