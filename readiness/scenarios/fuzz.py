@@ -1,11 +1,12 @@
 """Unexpected invoke inputs, generated and shrunk by Hypothesis.
 
 Each case is a (kind, body) pair built from a valid scenario record. For the
-strict kinds (a field missing, a field of the wrong type, a huge string, a body
-or input that is not an object) the agent must answer 4xx with a JSON error. For
-the lenient kinds (extra fields, empty strings, odd Unicode) a defined decision
-is also acceptable, since such input may be valid for some agents. Every kind
-forbids 5xx, a broken exchange and a non-JSON answer.
+strict kinds (a field of the wrong type, a huge string, an empty input, a body or
+input that is not an object, no request id) the agent must answer 4xx with a
+JSON error. For the lenient kinds (some fields missing, extra fields, empty
+strings, odd Unicode) a defined decision is also acceptable: the harness cannot
+know which fields an agent requires (a lead without a company may be fine).
+Every kind forbids 5xx, a broken exchange, a stack trace and a non-JSON answer.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 
 from readiness.client import Reply
 
-STRICT = frozenset({"missing_field", "wrong_type", "huge_string", "body_not_object",
+STRICT = frozenset({"wrong_type", "huge_string", "empty_input", "body_not_object",
                     "input_not_object", "missing_request_id"})
-LENIENT = frozenset({"extra_field", "empty_string", "odd_unicode"})
+LENIENT = frozenset({"missing_field", "extra_field", "empty_string", "odd_unicode"})
 DECISION_STATUSES = frozenset({"executed", "pending_review", "manual", "failed"})
 ODD_STRINGS = ("\u202eevil\u202c", "\x00", "\ud800", "🦄" * 50, "e\u0301" * 20, "\ufeff",
                "' OR 1=1 --", "<script>alert(1)</script>", "{{7*7}}", "\n\r\t", "\u200b" * 10)
@@ -95,6 +96,7 @@ def cases(request_id: str, record: Mapping[str, Any]) -> Any:
         st.one_of(st.lists(text, max_size=2), text, st.integers()).map(
             lambda i: ("input_not_object", body(i))),
         st.just(("missing_request_id", {"input": dict(record)})),
+        st.just(("empty_input", body({}))),
         st.tuples(st.text(min_size=1, max_size=20).filter(lambda k: k not in record), text).map(
             lambda kv: ("extra_field", body({**record, kv[0]: kv[1]}))),
         some_field.map(lambda n: ("empty_string", body(replaced(n, "")))),

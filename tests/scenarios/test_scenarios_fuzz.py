@@ -43,7 +43,7 @@ def test_a_strict_validator_passes_every_generated_case() -> None:
     result = fuzz_invoke(strict_agent, RECORD, max_examples=80)
     assert result.failures == () and result.error is None
     assert result.count == 80
-    assert set(result.kinds) >= STRICT - {"missing_request_id"}
+    assert set(result.kinds) >= STRICT - {"missing_request_id", "empty_input"}
 
 
 def test_a_crash_on_wrong_types_is_found_and_shrunk() -> None:
