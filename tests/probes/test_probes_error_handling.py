@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from probes_support import ProbeCase, assert_finding, assert_pass_and_fail_cases, probe_params
 
-import readiness.probes
 from readiness.chaos.recorder import Exchange
 from readiness.probes import _timeline
 from readiness.probes import error_handling as eh
@@ -27,31 +26,6 @@ from readiness.results import Finding, Outcome
 
 PASS, FAIL, ERROR, NA = Outcome.PASS, Outcome.FAIL, Outcome.ERROR, Outcome.NOT_APPLICABLE
 T0 = 1_700_000_000.0
-
-
-# Until readiness.probes imports this item together with its observer, importing the module
-# here registers probes the runner would find without an observer (the item becomes an error
-# in other tests). So they stay registered only while this module's tests run.
-WIRED = "error_handling" in readiness.probes.__all__
-OWN = REGISTRY.probes("error_handling")
-
-
-def unregister() -> None:
-    if not WIRED:
-        for registered in OWN:
-            REGISTRY._probes.pop(registered.id, None)  # no public removal: the registry only grows
-
-
-unregister()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def registered_while_testing() -> Iterator[None]:
-    if not WIRED:
-        for registered in OWN:
-            REGISTRY.add(registered)
-    yield
-    unregister()
 
 
 def a(n: int, t: float, status: int | None = 503, fault: str | None = "server_error",
