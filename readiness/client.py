@@ -7,7 +7,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,16 +103,25 @@ class AgentClient:
         limit = timeout_s if timeout_s is not None else self.deadline_s
         started = time.monotonic()
         request_id = (headers or {}).get("X-Request-ID")
+        sent = dict(headers or {})
+        content = None
+        if json_body is not None:
+            # ASCII-escaped JSON: odd inputs (lone surrogates) stay valid JSON on the wire
+            content = json.dumps(json_body, ensure_ascii=True).encode()
+            sent.setdefault("Content-Type", "application/json")
         try:
-            request = self._http.build_request(method, path, json=json_body, params=params,
-                                               headers=headers,
+            request = self._http.build_request(method, path, content=content, params=params,
+                                               headers=sent,
                                                timeout=httpx.Timeout(limit, connect=min(5, limit)))
             # asyncio.timeout bounds slow-drip bodies that per-read timeouts miss
             async with asyncio.timeout(limit + 1.0):
                 response = await self._http.send(request, stream=True)
                 try:
                     body = bytearray()
-                    async for chunk in response.aiter_raw():
+                    # a transport may hand back a body it already read (mock transports)
+                    chunks = (_already(response) if response.is_stream_consumed
+                              else response.aiter_raw())
+                    async for chunk in chunks:
                         body += chunk
                         if len(body) > self.max_body:
                             return Reply(method, path, response.status_code, bytes(body[:4096]),
@@ -136,3 +145,8 @@ class AgentClient:
                          request_id=request_id)
         return Reply(method, path, response.status_code, bytes(body), dict(response.headers),
                      None, time.monotonic() - started, request_id)
+
+
+async def _already(response: httpx.Response) -> AsyncIterator[bytes]:
+    """A response body that was read before we got it, as one chunk."""
+    yield response.content

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import sys
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from readiness.asgi import AppLoadError, import_app, lifespan
+from readiness.chaos.inprocess import uncovered_clients
 from readiness.chaos.recorder import Recorder
 from readiness.client import AgentClient
 from readiness.config import Config
@@ -142,14 +144,15 @@ async def _bring_up(config: Config, out_dir: Path, recorder: Recorder,
     env = dict(os.environ)
     upstreams = UpstreamSet(config, out_dir, recorder, env)
     stack.push_async_callback(upstreams.close)
-    env.update(await upstreams.start())
+    env.update(await upstreams.start(in_process=bool(config.agent.app)))
     env.update(config.agent.env)
     tokens = {"invoke": config.auth.invoke_token, "operator": config.auth.operator_token}
     agent = config.agent
     log_path: Path | None = None
+    imported: dict[str, object] = {}
     try:
         if agent.app:
-            transport = await _in_process(config, env, stack)
+            transport, imported = await _in_process(config, env, stack)
             client = AgentClient("http://agent.local", tokens=tokens, deadline_s=agent.deadline_s,
                                  transport=transport)
         else:
@@ -171,18 +174,18 @@ async def _bring_up(config: Config, out_dir: Path, recorder: Recorder,
         client = AgentClient("http://127.0.0.1:9", tokens=tokens, deadline_s=agent.deadline_s)
         client.down_reason = str(exc).splitlines()[0]
     stack.push_async_callback(client.aclose)
-    in_process = bool(agent.app)
+    uncovered = uncovered_clients(imported) if imported else []
+    notes.extend(uncovered)
     return RunContext(
         config=config, out_dir=out_dir, client=client, recorder=recorder,
         upstream_env=upstreams.env, agent_log=log_path,
-        faults=None if in_process else upstreams.schedule,
-        faults_unavailable="in-process agents get faults through respx, which this run did not "
-        "set up; run the agent as a process (agent.start) so the proxies inject them"
-        if in_process else None)
+        faults=None if uncovered else upstreams.schedule,
+        faults_unavailable="; ".join(uncovered) or None)
 
 
 async def _in_process(config: Config, env: dict[str, str],
-                      stack: contextlib.AsyncExitStack) -> httpx.AsyncBaseTransport:
+                      stack: contextlib.AsyncExitStack
+                      ) -> tuple[httpx.AsyncBaseTransport, dict[str, object]]:
     """Import agent.app with the upstream variables set, and run its lifespan."""
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
@@ -195,9 +198,12 @@ async def _in_process(config: Config, env: dict[str, str],
                 os.environ[key] = value
 
     stack.callback(restore)
+    before = set(sys.modules)
     app = import_app(config.agent.app or "", config.root)
+    # only what the agent's import brought in: the harness's own imports are not the agent's
+    imported: dict[str, object] = {n: sys.modules[n] for n in set(sys.modules) - before}
     await stack.enter_async_context(lifespan(app, config.agent.startup_timeout_s))
-    return httpx.ASGITransport(app=app)
+    return httpx.ASGITransport(app=app), imported
 
 
 async def _wait_reachable(url: str, timeout_s: float) -> None:

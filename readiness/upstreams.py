@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from readiness.chaos.messages import Handler
 from readiness.chaos.proxy import RecordingProxy
 from readiness.chaos.recorder import Recorder
 from readiness.chaos.schedule import FaultSchedule
@@ -30,14 +31,41 @@ class UpstreamSet:
         self._stack = contextlib.AsyncExitStack()
         self.processes: list[ManagedProcess] = []
 
-    async def start(self) -> dict[str, str]:
-        """Start everything; returns the environment variables to hand the agent."""
+    async def start(self, *, in_process: bool = False) -> dict[str, str]:
+        """Start everything; returns the environment variables to hand the agent.
+
+        In-process agents get base URLs on the reserved `.invalid` domain, which
+        respx intercepts (`InProcessInjector`); the others get a recording proxy each.
+        """
+        if in_process:
+            return await self._start_in_process()
         for upstream in self.config.upstreams.values():
             target, suffix = await self._target(upstream)
             proxy = RecordingProxy(upstream.name, target, self.recorder, steps=[self.schedule])
             await self._stack.enter_async_context(proxy)
             self.proxies[upstream.name] = proxy
             self.env[upstream.env] = proxy.url + suffix
+        return self.env
+
+    async def _start_in_process(self) -> dict[str, str]:
+        from readiness.chaos._inprocess_io import HttpTarget
+        from readiness.chaos.inprocess import InProcessInjector, invalid_base_url
+        from readiness.chaos.sim_openai import OpenAISimulator
+
+        bases: dict[str, str] = {}
+        handlers: dict[str, Handler] = {}
+        for upstream in self.config.upstreams.values():
+            if upstream.target == "sim:openai":
+                handlers[upstream.name] = OpenAISimulator(seed=upstream.seed)
+                bases[upstream.name] = invalid_base_url(upstream.name)
+            else:
+                target, _ = await self._target(upstream)
+                handlers[upstream.name] = HttpTarget(target)
+                bases[upstream.name] = invalid_base_url(upstream.name, "")
+            self.env[upstream.env] = bases[upstream.name]
+        injector = InProcessInjector(self.schedule, self.recorder, bases, handlers)
+        injector.start()
+        self._stack.callback(injector.stop)
         return self.env
 
     async def _target(self, upstream: UpstreamConfig) -> tuple[str, str]:

@@ -141,3 +141,28 @@ def test_changed_components_are_shown_and_an_unbumped_version_fails(
     assert second["changes"]["previous_version"] == "1.0.0"
     bumped = _probe(second, "versioning", "version_bumped_on_change")
     assert bumped["outcome"] == "fail" and bumped["evidence"]["changed"] == ["prompts/route.md"]
+
+
+def test_client_sends_lone_surrogates_as_valid_json() -> None:
+    import httpx
+
+    from readiness.client import AgentClient
+    from readiness.contract import DEFAULT_ENDPOINTS
+
+    seen: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content)
+        return httpx.Response(422, json={"error": "odd"})
+
+    async def send() -> int | None:
+        client = AgentClient("http://agent.local", tokens={}, deadline_s=5,
+                             transport=httpx.MockTransport(answer))
+        try:
+            reply = await client.call(DEFAULT_ENDPOINTS["invoke"], json_body={"name": "\ud800"})
+        finally:
+            await client.aclose()
+        return reply.status
+
+    assert asyncio.run(send()) == 422
+    assert seen == [b'{"name": "\\ud800"}']

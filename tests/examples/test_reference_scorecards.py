@@ -37,3 +37,37 @@ def test_production_grade_passes_every_built_item(tokens: None, tmp_path: Path) 
 def test_demo_grade_fails_every_built_item(tokens: None, tmp_path: Path) -> None:
     statuses = _statuses("demo", tmp_path)
     assert {key: statuses[key] for key in BUILT} == dict.fromkeys(BUILT, "fail")
+
+
+def test_in_process_production_agent_passes_item_1_through_respx(
+        tokens: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same faults reach an ASGI agent driven in-process, through respx."""
+    monkeypatch.syspath_prepend(str(EXAMPLES / "production"))
+    crm = EXAMPLES / "crm" / "crm_api.py"
+    config = tmp_path / "readiness.toml"
+    config.write_text(f"""
+[agent]
+name = "lead-router-in-process"
+app = "lead_router.app:app"
+[agent.env]
+AGENT_DEADLINE_S = "20"
+[auth]
+invoke_token = "${{AGENT_INVOKE_TOKEN}}"
+operator_token = "${{AGENT_OPERATOR_TOKEN}}"
+[upstreams.llm]
+kind = "llm"
+target = "sim:openai"
+env = "LLM_BASE_URL"
+[upstreams.crm]
+kind = "tool"
+start = "python {crm} --port {{port}}"
+target = "http://127.0.0.1:{{port}}"
+health = "/health"
+env = "CRM_BASE_URL"
+[scenario]
+fields = {{ name = "name", email = "email", company = "company", message = "paragraph" }}
+""")
+    card = run(load_config(config), tmp_path / "out", only={"error_handling"}).card
+    item = next(i for i in card["items"] if i["key"] == "error_handling")
+    assert item["status"] == "pass", [(p["id"], p["message"]) for p in item["probes"]]
+    assert card["notes"] == []

@@ -223,7 +223,7 @@ CASES: list[ProbeCase] = [
     (eh.malformed_upstream_falls_back, EMPTY, NA, "no malformed-upstream trials were run"),
 
     (eh.rejects_bad_input_with_4xx, GOOD, PASS,
-     "all 200 generated bad inputs were answered with a 4xx JSON error"),
+     "all 200 generated bad inputs were rejected with a 4xx JSON error"),
     (eh.rejects_bad_input_with_4xx,
      obs(input_fuzz=FuzzResult(150, (FuzzFailure({"request_id": 0}, 500, TRACE),
                                       FuzzFailure([], 200, '{"status": "executed"}')))),
