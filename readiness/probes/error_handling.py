@@ -32,6 +32,7 @@ MAX_ATTEMPTS = 10  # more attempts than this for one invocation is not a bounded
 RETRY_AFTER_TOLERANCE_S = 0.05  # timestamps come from two processes; allow scheduling slack
 FALLBACK_STATUSES = ("manual", "failed")
 CLIENT_ERRORS = (400, 401, 403, 404, 422)
+TOLERABLE_FAULTS = frozenset({"wrong_content_type"})  # the body itself is intact JSON
 _BODY_LIMIT = 400
 _SHOWN = 5  # failing examples shown in a message's evidence
 
@@ -330,10 +331,13 @@ def malformed_upstream_falls_back(obs: ErrorHandlingObservations) -> Finding:
         trace = leaked_trace(trial.reply_text, trial.reply_body)
         if trace:
             return f"the answer leaks a stack trace or exception name: {trace!r}"
-        outcome = _defined_outcome(trial, fallback_only=True)
+        # a mislabelled but intact JSON body may be used as it is: tolerance, not a defect
+        tolerated = trial.fault in TOLERABLE_FAULTS
+        outcome = _defined_outcome(trial, fallback_only=not tolerated)
         if outcome:
             return outcome
-        if trial.audit_errors is not None and not trial.audit_errors and not trial.recovered:
+        if trial.audit_errors is not None and not trial.audit_errors and not trial.recovered \
+                and not tolerated:
             return "the audit record's errors are empty: the parse failure was not recorded"
         if trial.healthy_after is False:
             return "GET /health failed after the fault: the agent did not recover"

@@ -418,3 +418,11 @@ def test_attempt_carries_retry_after_from_the_response() -> None:
 ])
 def test_retry_after(headers: tuple[tuple[str, str], ...], wait: float | None) -> None:
     assert _timeline.retry_after(headers, T0) == (None if wait is None else pytest.approx(wait))
+
+
+@pytest.mark.parametrize(("fault", "outcome"), [("wrong_content_type", PASS),
+                                                ("truncated_json", FAIL)])
+def test_only_a_mislabelled_intact_body_may_be_used_as_it_is(fault: str, outcome: Outcome) -> None:
+    used = trial(a(1, 0.0, 200, fault), scenario=fault, fault=fault, decision="executed",
+                 healthy_after=True, audit_errors=())
+    assert eh.malformed_upstream_falls_back(obs(malformed_trials=(used,))).outcome is outcome
