@@ -100,7 +100,7 @@ def test_ctrl_c_writes_an_incomplete_scorecard_and_stops_the_agent(
                                 stderr=subprocess.PIPE, text=True)
         try:
             agent_pid = int(notes.wait_for("pid ").split()[1])
-            notes.wait_for("GET /")  # the harness is now waiting on the hung agent
+            notes.wait_for("")  # a request line: the harness now waits on the hung agent
             proc.send_signal(signal.SIGINT)
             _, stderr = proc.communicate(timeout=60)
         finally:

@@ -11,6 +11,7 @@ exchanges on the faulted route.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -208,13 +209,20 @@ async def fuzz_inputs(ctx: RunContext, examples: int = FUZZ_EXAMPLES) -> FuzzRes
     loop = asyncio.get_running_loop()
     endpoint = ctx.config.agent.endpoints["invoke"]
     limit = ctx.config.agent.deadline_s + 5
+    stop = threading.Event()
 
     def send(body: Any) -> Any:
+        if stop.is_set():  # the run was cancelled: end the fuzzing thread promptly
+            raise RuntimeError("the run was interrupted")
         return asyncio.run_coroutine_threadsafe(
             ctx.client.call(endpoint, json_body=body), loop).result(limit)
 
     record = ctx.next_inputs(1)[0]
-    return await asyncio.to_thread(fuzz_invoke, send, record, max_examples=examples,
-                                   seed=ctx.config.scenario.seed)
+    try:
+        return await asyncio.to_thread(fuzz_invoke, send, record, max_examples=examples,
+                                       seed=ctx.config.scenario.seed)
+    except asyncio.CancelledError:
+        stop.set()
+        raise
 
 
