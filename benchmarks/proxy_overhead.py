@@ -1,13 +1,18 @@
 """Throughput and latency of a small-JSON target served directly vs through RecordingProxy.
 
     python benchmarks/proxy_overhead.py [--duration 10] [--connections 32] [--json]
+        [--target-server uvicorn|readiness] [--compare-bare]
 
-The target and the proxy each run in their own process on uvloop; the proxy
-records every exchange in memory (the JSONL sink is off unless --jsonl). The load
-generator is wrk (`wrk -t2 -cN -dDs --latency`) when on PATH, installed with
-apt-get when running as root on Debian, else a multi-process Python keep-alive
-client (slower: it competes with the servers for CPU, so ratios are kinder).
-The issue's target: proxy >= 0.8x the direct requests/s.
+The target is the issue's reference setup, uvicorn + uvloop + httptools (the
+standard production stack), or with `--target-server readiness` our own
+HttpServer. The target and the proxy each run in their own process on uvloop;
+the proxy records every exchange in memory (the JSONL sink is off unless
+--jsonl). `--compare-bare` also measures a bare byte-copy proxy (uvloop
+protocols, no parsing, no recording): the ceiling for any Python proxy here.
+The load generator is wrk (`wrk -t2 -cN -dDs --latency`) when on PATH, installed
+with apt-get when running as root on Debian, else a multi-process Python
+keep-alive client (slower: it competes with the servers for CPU, so ratios are
+kinder). The issue's target: proxy >= 0.8x the direct requests/s.
 """
 
 from __future__ import annotations
@@ -50,7 +55,15 @@ def serve_target(kind: str) -> None:
             await send({"type": "http.response.body", "body": BODY})
 
         print(f"http://127.0.0.1:{port}", flush=True)
-        uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", log_level="warning")
+        uvicorn.run(
+            app,
+            host="127.0.0.1",
+            port=port,
+            loop="uvloop",
+            http="httptools",  # the standard production stack (h11 is 4x slower)
+            log_level="warning",
+            access_log=False,
+        )
         return
 
     from readiness.chaos.messages import Request, Response
@@ -63,6 +76,52 @@ def serve_target(kind: str) -> None:
         async with HttpServer(handler) as server:
             print(server.url, flush=True)
             await _until_signal()
+
+    uvloop.run(main())
+
+
+def serve_bare(target: str) -> None:
+    """Child process: a bare byte-copy proxy (the ceiling); prints its URL."""
+    import uvloop
+
+    host, port = target.removeprefix("http://").rsplit(":", 1)
+
+    class Pipe(asyncio.Protocol):
+        peer: Pipe | None = None
+        pending: list[bytes]
+
+        def connection_made(self, transport: Any) -> None:
+            self.transport = transport
+            transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def data_received(self, data: bytes) -> None:
+            if self.peer is None:
+                self.pending.append(data)
+            else:
+                self.peer.transport.write(data)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self.peer is not None:
+                self.peer.transport.close()
+
+    class Agent(Pipe):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self.pending = []
+            asyncio.get_running_loop().create_task(self.connect())
+
+        async def connect(self) -> None:
+            target = Pipe()
+            target.peer = self
+            await asyncio.get_running_loop().create_connection(lambda: target, host, int(port))
+            self.peer = target
+            for data in self.pending:
+                target.transport.write(data)
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(Agent, "127.0.0.1", 0)
+        print(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
+        await _until_signal()
 
     uvloop.run(main())
 
@@ -237,22 +296,33 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if args.jsonl:
         proxy_args += ["--record-to", str(Path(jsonl_dir.name) / "record.jsonl")]
     rounds: list[dict[str, dict[str, float]]] = []
+    bare = _spawn("--serve-bare", target_url) if args.compare_bare else None
     try:
         proxy, proxy_url = _spawn(*proxy_args)
         try:
             # Interleaved rounds: on a shared machine the background load drifts,
-            # and alternating keeps both configurations under the same conditions.
+            # and alternating keeps the configurations under the same conditions.
             for _ in range(args.rounds):
-                rounds.append({"direct": load(target_url), "proxy": load(proxy_url)})
+                one = {"direct": load(target_url)}
+                if bare is not None:
+                    one["bare"] = load(bare[1])
+                one["proxy"] = load(proxy_url)
+                rounds.append(one)
         finally:
             printed = _stop(proxy).splitlines()
             recorded = int(printed[-1]) if printed and printed[-1].isdigit() else -1
     finally:
+        if bare is not None:
+            _stop(bare[0])
         _stop(target)
         jsonl_dir.cleanup()
     direct = _median([r["direct"] for r in rounds])
     proxied = _median([r["proxy"] for r in rounds])
     ratios = sorted(r["proxy"]["rps"] / r["direct"]["rps"] for r in rounds)
+    extra: dict[str, Any] = {}
+    if bare is not None:
+        extra["bare"] = _median([r["bare"] for r in rounds])
+        extra["ratio_rps_bare"] = extra["bare"]["rps"] / direct["rps"]
     return {
         "generator": generator,
         "target_server": args.target_server,
@@ -271,6 +341,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "ratio_p99": proxied["p99_ms"] / direct["p99_ms"],
         "target_ratio_rps": TARGET_RATIO,
         "meets_target": proxied["rps"] / direct["rps"] >= TARGET_RATIO,
+        **extra,
     }
 
 
@@ -279,19 +350,30 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
+_TARGETS = {
+    "uvicorn": "uvicorn + uvloop + httptools",
+    "readiness": "readiness HttpServer on uvloop",
+}
+
+
 def print_table(result: dict[str, Any]) -> None:
     """Human-readable summary."""
     rounds = len(result["rounds"])
     print(f"generator: {result['generator']}; median of {rounds} interleaved rounds")
-    print(f"target: {result['target_server']} on uvloop; proxy recording {result['recording']}")
+    target = _TARGETS[result["target_server"]]
+    print(f"target: {target}; proxy recording {result['recording']}")
     print(f"{'':22}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
-    for label, key in (("direct", "direct"), ("through proxy", "proxy")):
-        row = result[key]
-        print(f"{label:22}{row['rps']:>12,.0f}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
+    rows = [("direct", "direct"), ("bare byte pipe", "bare"), ("through proxy", "proxy")]
+    for label, key in rows:
+        if key in result:
+            row = result[key]
+            print(f"{label:22}{row['rps']:>12,.0f}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
     ratios = (result["ratio_rps"], result["ratio_p50"], result["ratio_p99"])
     print(f"{'ratio proxy/direct':22}{ratios[0]:>11.2f}x{ratios[1]:>9.2f}x{ratios[2]:>9.2f}x")
     per_round = ", ".join(f"{ratio:.2f}" for ratio in result["ratio_rps_per_round"])
     print(f"{'req/s ratio per round':22}{per_round:>12}")
+    if "bare" in result:
+        print(f"{'bare pipe/direct req/s':22}{result['ratio_rps_bare']:>11.2f}x")
     verdict = "met" if result["meets_target"] else "NOT met"
     recorded = result["exchanges_recorded"]
     print(f"target >= {TARGET_RATIO}x req/s: {verdict}; {recorded:,} exchanges recorded")
@@ -302,8 +384,16 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
-    parser.add_argument("--target-server", choices=["readiness", "uvicorn"], default="readiness")
+    parser.add_argument(
+        "--target-server",
+        choices=["uvicorn", "readiness"],
+        default="uvicorn",
+        help="uvicorn+uvloop+httptools (the issue's reference) or our own HttpServer",
+    )
     parser.add_argument("--jsonl", action="store_true", help="also write the JSONL record")
+    parser.add_argument(
+        "--compare-bare", action="store_true", help="also measure a bare byte-copy proxy"
+    )
     parser.add_argument(
         "--max-kept", type=int, help="Recorder(max_kept=N); default keeps every exchange"
     )
@@ -311,12 +401,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--serve-target", metavar="KIND", help=argparse.SUPPRESS)
     parser.add_argument("--serve-proxy", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--record-to", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_target:
         return serve_target(args.serve_target)
     if args.serve_proxy:
         return serve_proxy(args.serve_proxy, args.record_to, args.max_kept)
+    if args.serve_bare:
+        return serve_bare(args.serve_bare)
     result = measure(args)
     if args.json:
         print(json.dumps(result, indent=2))

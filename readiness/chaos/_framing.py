@@ -4,6 +4,10 @@ The recording proxy runs on `asyncio.Protocol` callbacks rather than streams: a
 stream reader costs a future and a task wake-up per read, which halves a proxy's
 throughput. These framers take bytes as they arrive and hand back whole messages,
 with the same limits and errors as the stream readers in `_http`.
+
+The proxy without steps frames the common messages with llhttp instead (see
+`_wire`) and hands anything else, with every byte received for it, to these
+framers, so behaviour and errors stay exactly theirs.
 """
 
 from __future__ import annotations
@@ -50,6 +54,15 @@ class _Framer:
         self.chunks: list[bytes] = []
         self.chunk_pos = 0
         self.chunk_total = 0
+
+    def feed(self, data: bytes) -> None:
+        """Append received bytes."""
+        self.buffer += data
+
+    @property
+    def pending(self) -> int:
+        """How many received bytes wait in this framer."""
+        return len(self.buffer)
 
     def _take_head(self) -> Head | None:
         """Parse a complete head off the buffer, or None if more bytes are needed."""

@@ -67,6 +67,8 @@ class IncomingRequest:
     keep_alive: bool
     http10: bool
     received_at: float  # time.time() when the head was complete, before the body
+    fields: bytes | None = None  # from `_wire`: the header fields, LF-joined (headers: [])
+    kept: bytes = b""  # from `_wire`: the end-to-end header lines, to forward as they are
 
 
 @dataclass(slots=True)

@@ -1,8 +1,10 @@
 """The proxy's agent side as an asyncio Protocol, and the settings its connections share.
 
 Callbacks instead of streams: with no steps configured a request costs no
-future, no task and no coroutine switch, only parsing, two writes and a record.
-Steps, which are coroutines by design, run in a task per request.
+future, no task and no coroutine switch, only parsing (llhttp, see `_wire`), two
+writes and a record. Steps, which are coroutines by design, run in a task per
+request, on messages framed in Python (they get and return full `Request` and
+`Response` objects).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from readiness.chaos._http import (
     serialize_response,
 )
 from readiness.chaos._upstream import Upstream, UpstreamError
-from readiness.chaos.messages import Request, Response
+from readiness.chaos._wire import Fields, WireRequestFramer, WireResponse
+from readiness.chaos.messages import Headers, Request, Response
 from readiness.chaos.recorder import Recorder
 from readiness.chaos.steps import Step, StepAborted, StepContext, chain
 
@@ -49,6 +52,17 @@ class Relay:
     transports: set[asyncio.Transport] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     drained: asyncio.Event | None = None  # set once closing and nothing is left open
+    wire: bool = field(init=False)  # frame with llhttp (`_wire`): only without steps
+    wire_base: bytes = field(init=False)
+    wire_host: bytes = field(init=False)  # the rewritten Host line
+
+    def __post_init__(self) -> None:
+        try:
+            self.wire_base = self.base_path.encode("latin-1")
+            self.wire_host = f"Host: {self.host_header}\r\n".encode("latin-1")
+            self.wire = not self.steps
+        except UnicodeEncodeError:  # serialize_request's UTF-8 fallback handles these
+            self.wire_base, self.wire_host, self.wire = b"", b"", False
 
     @property
     def closing(self) -> bool:
@@ -91,8 +105,10 @@ class Downstream(asyncio.Protocol):
 
     def __init__(self, relay: Relay) -> None:
         self.relay = relay
-        self.framer = RequestFramer(relay.max_body)
+        self.framer = (WireRequestFramer if relay.wire else RequestFramer)(relay.max_body)
         self.upstream = Upstream(relay)
+        self.incoming: IncomingRequest | None = None  # forwarded, not yet answered (no steps)
+        self.answer = self._target_answered  # bound once, not per request
         self.transport: asyncio.Transport | None = None
         self.busy = False  # a request is in flight: later bytes wait in the framer
         self.ending = False  # we closed (or aborted) the connection
@@ -107,10 +123,10 @@ class Downstream(asyncio.Protocol):
         self.relay.opened(self.transport)
 
     def data_received(self, data: bytes) -> None:
-        self.framer.buffer += data
+        self.framer.feed(data)
         if not (self.busy or self.write_paused):
             self._next()
-        elif len(self.framer.buffer) > _PAUSE_READING_ABOVE and self.transport is not None:
+        elif self.framer.pending > _PAUSE_READING_ABOVE and self.transport is not None:
             self.read_paused = True  # pipelined bytes pile up: stop reading until idle
             self.transport.pause_reading()
 
@@ -181,12 +197,37 @@ class Downstream(asyncio.Protocol):
             if relay.steps:
                 self.task = relay.spawn(self._through_steps(incoming))
             else:
-                self.upstream.send(request, _Pending(self, incoming).done)
+                self.incoming = incoming
+                kept = None if incoming.fields is None else incoming.kept
+                self.upstream.send(request, self.answer, kept)
+
+    def _target_answered(
+        self, response: Response | WireResponse | None, error: UpstreamError | None
+    ) -> None:
+        """The no-steps continuation: answer the request in flight once the target has."""
+        incoming = self.incoming
+        assert incoming is not None
+        self.incoming = None
+        self.busy = False
+        if response is None and (self.lost or self.relay.closing):
+            message = (
+                "the agent closed the connection before the target answered"
+                if self.lost
+                else "the proxy closed before the target answered"
+            )
+            self._record_unanswered(incoming, None, message)
+        elif error is not None or response is None:
+            message = str(error)
+            status = error.status if error is not None else 502
+            self._answer(incoming, error_response(status, message), None, message)
+        else:
+            self._answer(incoming, response, None, None)
+        self._next()
 
     def _answer(
         self,
         incoming: IncomingRequest,
-        response: Response,
+        response: Response | WireResponse,
         fault: str | None,
         error: str | None,
         sent_raw: bool = False,
@@ -196,7 +237,15 @@ class Downstream(asyncio.Protocol):
         close = not incoming.keep_alive or sent_raw
         if self.lost:
             error = error or "the agent closed the connection before the response"
-        elif not sent_raw and self.transport is not None:
+        elif sent_raw or self.transport is None:
+            pass
+        elif isinstance(response, WireResponse):  # its fields are ready: add the framing
+            connection = _CLOSE if close else _KEEP_ALIVE if incoming.http10 else b""
+            body = response.body
+            status, reason, kept = response.status, response.reason, response.kept
+            data = _WIRE_RESPONSE % (status, reason, kept, len(body), connection, body)
+            self.transport.write(data)
+        else:
             self.transport.write(
                 serialize_response(
                     response,
@@ -205,13 +254,17 @@ class Downstream(asyncio.Protocol):
                     head_request=request.method == "HEAD",
                 )
             )
+        if isinstance(response, WireResponse):
+            response_headers: Headers | Fields = response.fields
+        else:
+            response_headers = response.headers
         self.relay.recorder.record(
             upstream=self.relay.name,
             method=request.method,
             path=request.target,
             status=response.status,
-            request_headers=request.headers,
-            response_headers=response.headers,
+            request_headers=request.headers if incoming.fields is None else incoming.fields,
+            response_headers=response_headers,
             request_body=request.body,
             response_body=response.body,
             started_at=incoming.received_at,
@@ -242,10 +295,10 @@ class Downstream(asyncio.Protocol):
         upstream = self.upstream
 
         async def forward(request: Request) -> Response:
-            future: asyncio.Future[tuple[Response | None, UpstreamError | None]]
+            future: asyncio.Future[tuple[Response | WireResponse | None, UpstreamError | None]]
             future = asyncio.get_running_loop().create_future()
 
-            def done(response: Response | None, error: UpstreamError | None) -> None:
+            def done(response: Response | WireResponse | None, error: UpstreamError | None) -> None:
                 if not future.done():
                     future.set_result((response, error))
 
@@ -254,6 +307,7 @@ class Downstream(asyncio.Protocol):
             if error is not None or response is None:
                 ctx.error = str(error)
                 return error_response(error.status if error else 502, ctx.error)
+            assert isinstance(response, Response)  # `_wire` is off when there are steps
             return response
 
         try:
@@ -287,7 +341,7 @@ class Downstream(asyncio.Protocol):
             method=request.method,
             path=request.target,
             status=None,
-            request_headers=request.headers,
+            request_headers=request.headers if incoming.fields is None else incoming.fields,
             response_headers=[],
             request_body=request.body,
             response_body=None,
@@ -299,31 +353,6 @@ class Downstream(asyncio.Protocol):
 
 
 _PAUSE_READING_ABOVE = 256 * 1024
-
-
-class _Pending:
-    """The no-steps continuation of one request: answer when the target has."""
-
-    __slots__ = ("downstream", "incoming")
-
-    def __init__(self, downstream: Downstream, incoming: IncomingRequest) -> None:
-        self.downstream = downstream
-        self.incoming = incoming
-
-    def done(self, response: Response | None, error: UpstreamError | None) -> None:
-        downstream = self.downstream
-        downstream.busy = False
-        if response is None and (downstream.lost or downstream.relay.closing):
-            message = (
-                "the agent closed the connection before the target answered"
-                if downstream.lost
-                else "the proxy closed before the target answered"
-            )
-            downstream._record_unanswered(self.incoming, None, message)
-        elif error is not None or response is None:
-            message = str(error)
-            status = error.status if error is not None else 502
-            downstream._answer(self.incoming, error_response(status, message), None, message)
-        else:
-            downstream._answer(self.incoming, response, None, None)
-        downstream._next()
+_CLOSE = b"Connection: close\r\n"
+_KEEP_ALIVE = b"Connection: keep-alive\r\n"
+_WIRE_RESPONSE = b"HTTP/1.1 %d %s\r\n%sContent-Length: %d\r\n%s\r\n%s"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 from readiness.chaos._framing import ResponseFramer
 from readiness.chaos._http import HttpProtocolError, serialize_request
+from readiness.chaos._wire import WireResponse, WireResponseFramer
 from readiness.chaos.messages import Request, Response
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ class UpstreamError(Exception):
         self.status = status
 
 
-Done = Callable[[Response | None, UpstreamError | None], None]
+Done = Callable[[Response | WireResponse | None, UpstreamError | None], None]
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class UpstreamConnection(asyncio.Protocol):
@@ -36,8 +38,8 @@ class UpstreamConnection(asyncio.Protocol):
 
     def __init__(self, upstream: Upstream) -> None:
         self.upstream = upstream
-        self.relay = upstream.relay
-        self.framer = ResponseFramer(upstream.relay.max_body)
+        self.relay = relay = upstream.relay
+        self.framer = (WireResponseFramer if relay.wire else ResponseFramer)(relay.max_body)
         self.transport: asyncio.Transport | None = None
         self.usable = False
         self.done: Done | None = None
@@ -54,15 +56,20 @@ class UpstreamConnection(asyncio.Protocol):
         """Send one serialized request; `done` gets the response or the error."""
         assert self.transport is not None
         self.done, self.method, self.data, self.reused = done, method, data, reused
+        framer = self.framer
+        if type(framer) is WireResponseFramer:
+            framer.head_request = method == "HEAD"
         self.transport.write(data)
 
     def data_received(self, data: bytes) -> None:
         if self.done is None:  # bytes nobody asked for: the connection cannot be trusted
             self._retire()
             return
-        self.framer.buffer += data
+        framer = self.framer
         try:
-            result = self.framer.next_response(self.method)
+            framer.feed(data)
+            wire = framer.next_wire() if type(framer) is WireResponseFramer else None
+            result = None if wire is not None else framer.next_response(self.method)
         except HttpProtocolError as exc:
             self._retire()
             self._finish(None, UpstreamError(502, f"target sent an invalid response: {exc}"))
@@ -74,9 +81,11 @@ class UpstreamConnection(asyncio.Protocol):
                 None, UpstreamError(502, "target sent a response the proxy could not read")
             )
             return
-        if result is not None:
+        if wire is not None:
+            self._finish(wire, None)  # llhttp framed it: reusable, nothing left over
+        elif result is not None:
             response, reusable = result
-            if not reusable or self.framer.buffer:
+            if not reusable or framer.buffer:
                 self._retire()
             self._finish(response, None)
 
@@ -113,7 +122,9 @@ class UpstreamConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _finish(self, response: Response | None, error: UpstreamError | None) -> None:
+    def _finish(
+        self, response: Response | WireResponse | None, error: UpstreamError | None
+    ) -> None:
         """Hand the outcome over; last, because `done` may start the next request here."""
         done, self.done = self.done, None
         if done is not None:
@@ -129,12 +140,31 @@ class Upstream:
         self.opening: asyncio.Task[None] | None = None
         self.closed = False
 
-    def send(self, request: Request, done: Done) -> None:
-        """Forward `request` to the target; `done(response, error)` is called once."""
+    def send(self, request: Request, done: Done, kept: bytes | None = None) -> None:
+        """Forward `request` to the target; `done(response, error)` is called once.
+
+        With `kept` (the end-to-end header lines of a request framed by `_wire`),
+        they are forwarded as they are, after the rewritten request line and Host.
+        """
         relay = self.relay
-        data = serialize_request(
-            request, host=relay.host_header, target=relay.base_path + request.target
-        )
+        if kept is None:
+            data = serialize_request(
+                request, host=relay.host_header, target=relay.base_path + request.target
+            )
+        else:
+            body = request.body
+            length = b""
+            if body or request.method in _BODY_METHODS:
+                length = b"Content-Length: %d\r\n" % len(body)
+            data = b"%s %s%s HTTP/1.1\r\n%s%s%s\r\n%s" % (
+                request.method.encode(),
+                relay.wire_base,
+                request.target.encode("latin-1"),
+                relay.wire_host,
+                kept,
+                length,
+                body,
+            )
         connection = self.connection
         if connection is not None and connection.usable:
             connection.start(data, request.method, done, reused=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from readiness.chaos._wire import Fields, field_pairs
 from readiness.chaos.messages import Headers
 
 DEFAULT_BODY_CAP = 64 * 1024
@@ -100,6 +101,17 @@ def _digest(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest() if body else _EMPTY_DIGEST
 
 
+_LAZY = ""  # in a row's digest: compute it from the row's (whole) body when read
+
+
+def _fields_correlation(fields: Fields) -> str | None:
+    """`correlation_id` of the proxy's fields, decoded only if a candidate is there."""
+    lowered = fields.lower()
+    if b"x-request-id\n" in lowered or b"traceparent\n" in lowered:
+        return correlation_id(list(field_pairs(fields)))
+    return None
+
+
 def correlation_id(headers: Headers) -> str | None:
     """X-Request-ID if present, else the trace-id of a W3C traceparent, else None."""
     traceparent = None
@@ -123,9 +135,22 @@ _Row = tuple[Any, ...]  # Exchange's fields, in order
 
 
 def _new_exchange(row: _Row) -> Exchange:
-    """Build an Exchange from a row, skipping the frozen __init__'s per-field setattr."""
+    """Build an Exchange from a row, skipping the frozen __init__'s per-field setattr.
+
+    Completes what `record()` left for later: flat fields become header pairs,
+    lazy digests are computed from the bodies.
+    """
     exchange = object.__new__(Exchange)
-    exchange.__dict__.update(zip(_FIELDS, row, strict=True))
+    values = dict(zip(_FIELDS, row, strict=True))
+    for index in (5, 6):
+        headers = row[index]
+        if type(headers) is bytes:
+            values[_FIELDS[index]] = field_pairs(headers)
+    if row[7] == _LAZY:
+        values["request_digest"] = _digest(row[11])
+    if row[8] == _LAZY:
+        values["response_digest"] = _digest(row[12])
+    exchange.__dict__.update(values)
     return exchange
 
 
@@ -139,7 +164,9 @@ class Recorder:
     query and `await wait_for(...)` to wait for traffic without polling.
     Exchanges are stored as plain tuples and built on query: tuples of atomic
     values drop out of the garbage collector's tracking, so a recorder holding a
-    million exchanges adds no GC pauses to the proxy's hot path. With
+    million exchanges adds no GC pauses to the proxy's hot path. The proxy's
+    header fields (bytes) are decoded, and digests of bodies under the cap
+    computed, only when an exchange is read. With
     `jsonl_path`, each exchange is appended as one JSON line through a 1 MiB
     buffer; `close()` flushes it (call it, or use the recorder as a context manager).
     `max_kept` bounds memory for long runs (the standalone proxy): only the newest
@@ -171,8 +198,8 @@ class Recorder:
         method: str,
         path: str,
         status: int | None,
-        request_headers: Headers,
-        response_headers: Headers,
+        request_headers: Headers | Fields,
+        response_headers: Headers | Fields,
         request_body: bytes,
         response_body: bytes | None,
         started_at: float,
@@ -180,40 +207,69 @@ class Recorder:
         fault: str | None = None,
         error: str | None = None,
     ) -> int:
-        """Append one exchange and return its seq (digests, sizes, truncation done here).
+        """Append one exchange and return its seq (sizes and truncation done here).
 
-        `response_body` None means there was no response at all.
+        `response_body` None means there was no response at all. Headers may also
+        be the proxy's flat bytes `Fields`. To keep this cheap (it runs once per
+        proxied request), fields are decoded and digests of bodies kept whole are
+        computed when the exchange is read, not here.
         """
         cap = self._body_cap
-        no_response = response_body is None
-        response_bytes = b"" if response_body is None else response_body
-        row: _Row = (
-            0,  # seq, set under the lock below
-            upstream,
-            method,
-            path,
-            status,
-            tuple(request_headers),
-            tuple(response_headers),
-            _digest(request_body),
-            None if no_response else _digest(response_bytes),
-            len(request_body),
-            len(response_bytes),
-            request_body if len(request_body) <= cap else request_body[:cap],
-            response_bytes if len(response_bytes) <= cap else response_bytes[:cap],
-            started_at,
-            ended_at,
-            correlation_id(request_headers),
-            fault,
-            error,
-        )
+        request_row: Pairs | Fields
+        if isinstance(request_headers, bytes):  # the proxy's fields
+            request_row = request_headers
+            correlation = _fields_correlation(request_headers)
+        else:
+            correlation = correlation_id(request_headers)
+            request_row = tuple(request_headers)
+        response_row: Pairs | Fields
+        if isinstance(response_headers, bytes):
+            response_row = response_headers
+        else:
+            response_row = tuple(response_headers)
+        request_size = len(request_body)
+        request_digest = _LAZY  # computed from the kept body when read
+        if request_size > cap:
+            request_digest = _digest(request_body)
+            request_body = request_body[:cap]
+        response_digest: str | None = None  # no response at all
+        response_size = 0
+        if response_body is None:
+            response_body = b""
+        else:
+            response_size = len(response_body)
+            response_digest = _LAZY
+            if response_size > cap:
+                response_digest = _digest(response_body)
+                response_body = response_body[:cap]
         with self._lock:
-            row = (self._next_seq, *row[1:])
-            self._next_seq += 1
-            self._rows.append(row)
-            if self._max_kept is not None and len(self._rows) > 2 * self._max_kept:
-                dropped = len(self._rows) - self._max_kept  # in batches: amortised O(1)
-                del self._rows[:dropped]
+            seq = self._next_seq
+            self._next_seq = seq + 1
+            row = (
+                seq,
+                upstream,
+                method,
+                path,
+                status,
+                request_row,
+                response_row,
+                request_digest,
+                response_digest,
+                request_size,
+                response_size,
+                request_body,
+                response_body,
+                started_at,
+                ended_at,
+                correlation,
+                fault,
+                error,
+            )
+            rows = self._rows
+            rows.append(row)
+            if self._max_kept is not None and len(rows) > 2 * self._max_kept:
+                dropped = len(rows) - self._max_kept  # in batches: amortised O(1)
+                del rows[:dropped]
                 self._first_seq += dropped
             if self._sink is not None:
                 line = json.dumps(_new_exchange(row).to_json(), separators=(",", ":"))
@@ -221,7 +277,7 @@ class Recorder:
             waiters = self._waiters
         if waiters:
             self._wake(waiters)
-        return int(row[0])
+        return seq
 
     def exchanges(
         self,

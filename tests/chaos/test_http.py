@@ -19,6 +19,7 @@ from readiness.chaos._http import (
     serialize_request,
     serialize_response,
 )
+from readiness.chaos._wire import WireRequestFramer, WireResponse, WireResponseFramer, field_pairs
 from readiness.chaos.messages import Request, Response
 
 
@@ -72,9 +73,34 @@ def frame_response(data: bytes, method: str = "GET") -> tuple[Response, bool] | 
     return None if response is None else (response, False)
 
 
+def wire_request(data: bytes, max_body: int = 1 << 20) -> IncomingRequest | None:
+    """Read one request with the llhttp framer, fed in one piece; headers from `fields`."""
+    framer = WireRequestFramer(max_body)
+    framer.feed(data)
+    incoming = framer.next_request()
+    if incoming is not None and incoming.fields is not None:
+        incoming.request.headers = list(field_pairs(incoming.fields))
+    return incoming
+
+
+def wire_response(data: bytes, method: str = "GET") -> tuple[Response, bool] | None:
+    """Read one response with the llhttp framer as a Response (headers from `fields`)."""
+    framer = WireResponseFramer(1 << 20)
+    framer.head_request = method == "HEAD"
+    framer.feed(data)
+    wire = framer.next_wire()
+    if isinstance(wire, WireResponse):
+        headers = list(field_pairs(wire.fields))
+        return Response(wire.status, headers, wire.body, wire.reason.decode()), True
+    result = framer.next_response(method)
+    if result is None and (response := framer.at_eof()) is not None:
+        return response, False
+    return result  # type: ignore[return-value]  # only Response without `next_wire`
+
+
 Reader = Callable[..., Any]
-READERS = [parse_request, frame_request]
-RESPONSE_READERS = [parse_response, frame_response]
+READERS = [parse_request, frame_request, wire_request]
+RESPONSE_READERS = [parse_response, frame_response, wire_response]
 
 
 @pytest.mark.parametrize("read", READERS)
@@ -273,3 +299,47 @@ def test_framer_handles_pipelined_requests_and_chunked_split_anywhere() -> None:
     big = b"".join(b"%x\r\n%s\r\n" % (n, b"y" * n) for n in range(1, 300)) + b"0\r\n\r\n"
     response = frame_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + big)
     assert response is not None and response[0].body == b"y" * sum(range(1, 300))
+
+
+def test_wire_framers_take_common_messages_and_hand_the_rest_over() -> None:
+    raw = (
+        b"POST /a HTTP/1.1\r\nHost: h\r\nX-A:  v \r\nConnection: keep-alive\r\n"
+        b"Content-Length: 2\r\n\r\nok"
+    )
+    framer = WireRequestFramer(1 << 20)
+    framer.feed(raw[:30])
+    framer.feed(raw[30:])
+    incoming = framer.next_request()
+    assert incoming is not None and incoming.fields is not None  # llhttp framed it
+    assert field_pairs(incoming.fields) == (
+        ("Host", "h"),
+        ("X-A", "v"),
+        ("Connection", "keep-alive"),
+        ("Content-Length", "2"),
+    )
+    assert incoming.kept == b"X-A: v \r\n" and incoming.request.body == b"ok"
+    # Pipelined, then byte by byte: the general framer takes over, same requests.
+    framer.feed(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n")
+    for byte in b"GET /3 HTTP/1.1\r\nX-B: 1\r\n\r\n":
+        framer.feed(bytes([byte]))
+    targets = []
+    while (incoming := framer.next_request()) is not None:
+        targets.append((incoming.request.target, incoming.fields, incoming.request.headers))
+    assert targets == [("/1", None, []), ("/2", None, []), ("/3", None, [("X-B", "1")])]
+    assert framer.next_request() is None
+    framer.feed(b"GET /4 HTTP/1.1\r\n\r\n")  # back on llhttp once the buffer is drained
+    incoming = framer.next_request()
+    assert incoming is not None and incoming.fields == b""
+
+    responses = WireResponseFramer(1 << 20)
+    head = b"HTTP/1.1 200 OK\r\nDate: x\r\nTransfer-Encoding: chunked\r\nKeep-Alive: 5\r\n\r\n"
+    responses.feed(head)
+    assert responses.started and responses.next_wire() is None
+    responses.feed(b"3\r\nabc\r\n0\r\n\r\n")
+    wire = responses.next_wire()
+    assert wire is not None and wire.body == b"abc"
+    assert (wire.reason, wire.kept) == (b"OK", b"Date: x\r\n")  # no hop-by-hop fields
+    responses.feed(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")
+    assert responses.next_wire() is None
+    result = responses.next_response("GET")
+    assert result is not None and result[0].status == 204

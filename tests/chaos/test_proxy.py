@@ -742,3 +742,85 @@ def test_run_proxy_serves_until_sigterm_and_flushes_the_record(tmp_path: Path) -
 def _exchange_fields() -> set[str]:
     """Exchange's public fields (used to keep the JSON shape honest)."""
     return set(Exchange.__dataclass_fields__)
+
+
+class PassThrough:
+    """Test step: forward unchanged (a proxy with steps frames in Python, not llhttp)."""
+
+    async def __call__(self, ctx: StepContext, forward: Forward) -> Response:
+        return await forward(ctx.request)
+
+
+async def split_writes_target(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A target that answers in two writes (head, then body), like uvicorn, and varies."""
+    try:
+        while (incoming := await read_request(reader)) is not None:
+            request = incoming.request
+            body = json.dumps([request.method, request.target, request.headers]).encode()
+            body += request.body
+            if request.target.startswith("/chunked"):
+                head = b"HTTP/1.1 200 OK\r\nserver: raw\r\nTransfer-Encoding: chunked\r\n\r\n"
+                body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+            else:
+                head = (
+                    b"HTTP/1.1 201 Created\r\nX-Spaced:  a b  \r\nKeep-Alive: timeout=5\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(body)
+                )
+            writer.write(head)
+            await writer.drain()
+            await asyncio.sleep(0.001)
+            writer.write(body)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+def test_llhttp_and_python_framing_forward_answer_and_record_the_same() -> None:
+    requests = [
+        b"GET /chunked?q=1 HTTP/1.1\r\nHost: proxy\r\nX-Request-ID: r-1\r\nAccept: */*\r\n\r\n",
+        b"POST /p HTTP/1.1\r\nHost: proxy\r\nConnection: keep-alive\r\nX-Pad:  v  \r\n"
+        b"traceparent: 00-" + TRACE_ID.encode() + b"-00f067aa0ba902b7-01\r\n"
+        b"Content-Length: 3\r\n\r\nabc",
+        b"PUT /empty HTTP/1.1\r\nHost: proxy\r\n\r\n",
+        b"GET /chunked HTTP/1.1\r\n\r\n",
+        b"GET  /double-space HTTP/1.1\r\n\r\n",
+    ]
+
+    async def through(url: str, steps: list[Any]) -> tuple[list[Any], list[Any], Recorder]:
+        answers = []
+        async with proxied(url, steps=steps) as (proxy, recorder):
+            async with client(proxy.port) as agent:
+                for raw in requests:
+                    method = raw.split(b" ", 1)[0].decode()
+                    response = await agent.send(raw, method)
+                    answers.append((response.status, response.headers, response.body))
+            rows = [(type(row[5]), type(row[6])) for row in recorder._rows]
+        return answers, rows, recorder
+
+    async def body() -> None:
+        server = await asyncio.start_server(split_writes_target, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        url = f"http://127.0.0.1:{port}"
+        wire_answers, wire_rows, wire = await through(url, [])
+        python_answers, python_rows, python = await through(url, [PassThrough()])
+        server.close()
+        await server.wait_closed()
+        assert wire_rows == [(bytes, bytes)] * 4  # llhttp framed them, both ways
+        assert python_rows == [(tuple, tuple)] * 4
+        assert wire_answers == python_answers  # the same bytes reached the target, and back
+        assert wire_answers[4][0] == 400  # llhttp's leniency (two spaces) does not leak
+        method, target, headers = json.loads(wire_answers[1][2][:-3])
+        assert (method, target) == ("POST", "/p") and headers[0] == ["Host", f"127.0.0.1:{port}"]
+        assert ["Connection", "keep-alive"] not in headers and ["X-Pad", "v"] in headers
+        for ours, theirs in zip(wire.exchanges(), python.exchanges(), strict=True):
+            mine = {**ours.to_json(), "started_at": 0, "ended_at": 0}
+            assert mine == {**theirs.to_json(), "started_at": 0, "ended_at": 0}
+        first, second = wire.exchanges()[:2]
+        assert (first.correlation_id, second.correlation_id) == ("r-1", TRACE_ID)
+        assert ("X-Pad", "v") in second.request_headers and second.request_body == b"abc"
+        assert ("X-Spaced", "a b") in second.response_headers
+        assert wire_answers[0][1][-1] == ("Content-Length", str(len(wire_answers[0][2])))
+
+    run(body())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import hashlib
 import json
 import threading
@@ -216,3 +217,29 @@ def test_max_kept_bounds_memory_but_keeps_seqs_and_the_file_complete(tmp_path: P
 
         run(wait())
     assert len(path.read_text().splitlines()) == 10
+
+
+def test_proxy_fields_are_decoded_and_digests_computed_when_read() -> None:
+    recorder = Recorder(body_cap=4)
+    fields = b"Host\nh\nX-Request-ID\n r-9 \nX-Empty\n"
+    recorder.record(
+        upstream="crm",
+        method="GET",
+        path="/",
+        status=200,
+        request_headers=fields,
+        response_headers=b"",
+        request_body=b"abc",
+        response_body=b"too long",
+        started_at=1.0,
+        ended_at=2.0,
+    )
+    row = recorder._rows[0]
+    gc.collect(0)
+    assert not gc.is_tracked(row)  # atomic values only: no GC work for kept exchanges
+    (exchange,) = recorder.exchanges(correlation_id="r-9")
+    assert exchange.request_headers == (("Host", "h"), ("X-Request-ID", "r-9"), ("X-Empty", ""))
+    assert exchange.response_headers == ()
+    assert exchange.request_digest == "sha256:" + hashlib.sha256(b"abc").hexdigest()
+    assert exchange.response_digest == "sha256:" + hashlib.sha256(b"too long").hexdigest()
+    assert exchange.response_body == b"too " and exchange.response_size == 8
