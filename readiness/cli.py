@@ -59,14 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--today", type=_date, help=argparse.SUPPRESS)  # reproducible reruns
     run.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
+    from readiness.chaos.fault_spec import FAULT_SPEC_HELP
+
     proxy = commands.add_parser("proxy", help="run the recording proxy on its own, in front of "
-                                "an upstream, for agents the harness does not start")
+                                "an upstream, for agents the harness does not start",
+                                epilog=FAULT_SPEC_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     proxy.add_argument("--target", required=True, help="upstream base URL, e.g. "
                        "https://api.openai.com")
     proxy.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT to listen on "
                        "(default 127.0.0.1 and a free port)")
     proxy.add_argument("--record", type=Path, help="append every exchange to this JSONL file")
     proxy.add_argument("--name", default="upstream", help="upstream name in the records")
+    proxy.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                       help="inject a fault, e.g. rate_limit:retry_after=2,first=3 or "
+                       "server_error:status=502,p=0.1 (repeatable; see `readiness proxy --help`)")
     return parser
 
 
@@ -112,7 +119,8 @@ def _proxy(args: argparse.Namespace) -> int:
               + (f" (recording to {args.record})" if args.record else ""), flush=True)
 
     try:
-        run_proxy(args.target, args.listen, args.record, name=args.name, ready=ready)
+        run_proxy(args.target, args.listen, args.record, name=args.name, ready=ready,
+                  faults=args.fault)
     except ValueError as exc:
         raise ReadinessUsageError(str(exc)) from None
     except OSError as exc:

@@ -114,9 +114,16 @@ def test_ctrl_c_writes_an_incomplete_scorecard_and_stops_the_agent(
         os.kill(agent_pid, 0)
 
 
-def test_proxy_command_forwards_and_records_until_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("faults", "expected"), [
+    ([], [("GET", "/leads?x=1", 200, None)] * 2),
+    (["server_error:status=502,first=1"], [("GET", "/leads?x=1", 502, "server_error"),
+                                           ("GET", "/leads?x=1", 200, None)]),
+])
+def test_proxy_command_forwards_injects_and_records_until_interrupted(
+        faults: list[str], expected: list[tuple[Any, ...]], tmp_path: Path) -> None:
     import http.server
     import threading
+    import urllib.error
     import urllib.request
 
     class Target(http.server.BaseHTTPRequestHandler):
@@ -135,14 +142,19 @@ def test_proxy_command_forwards_and_records_until_interrupted(tmp_path: Path) ->
         threading.Thread(target=target.serve_forever, daemon=True).start()
         proc = subprocess.Popen(
             [sys.executable, "-m", "readiness", "proxy", "--target",
-             f"http://127.0.0.1:{target.server_address[1]}", "--record", str(record)],
+             f"http://127.0.0.1:{target.server_address[1]}", "--record", str(record),
+             *(arg for spec in faults for arg in ("--fault", spec))],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert proc.stdout is not None
             banner = proc.stdout.readline()  # printed once listening
             url = banner.split()[2]
-            with urllib.request.urlopen(f"{url}/leads?x=1", timeout=10) as response:
-                assert json.loads(response.read()) == {"path": "/leads?x=1"}
+            for _ in expected:
+                try:
+                    with urllib.request.urlopen(f"{url}/leads?x=1", timeout=10) as response:
+                        assert json.loads(response.read()) == {"path": "/leads?x=1"}
+                except urllib.error.HTTPError as error:
+                    error.close()
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=30)
         finally:
@@ -150,5 +162,4 @@ def test_proxy_command_forwards_and_records_until_interrupted(tmp_path: Path) ->
             target.shutdown()
     assert proc.returncode == 0
     exchanges = [json.loads(line) for line in record.read_text().splitlines()]
-    assert [(e["method"], e["path"], e["status"]) for e in exchanges] == [("GET", "/leads?x=1",
-                                                                          200)]
+    assert [(e["method"], e["path"], e["status"], e["fault"]) for e in exchanges] == expected

@@ -197,18 +197,30 @@ def run_proxy(
     record: Path | None = None,
     name: str = "upstream",
     ready: Callable[[str], None] | None = None,
+    faults: Sequence[str] = (),
 ) -> None:
     """Run one recording proxy until SIGINT or SIGTERM (the `readiness proxy` command).
 
-    Validates `target` and `listen` first (`ValueError` with a one-line message),
+    Validates `target`, `listen` and the `faults` specs (see
+    `readiness.chaos.fault_spec`) first (`ValueError` with a one-line message),
     runs on uvloop when installed, calls `ready(url)` once listening, and on a
     signal closes every connection and flushes the JSONL `record` file.
     """
+    from readiness.chaos.fault_spec import parse_fault_spec
+    from readiness.chaos.schedule import FaultSchedule
+
     parse_target(target)
     host, port = parse_listen(listen)
+    rules = [parse_fault_spec(spec) for spec in faults]
+    steps: list[Step] = []
+    if rules:
+        schedule = FaultSchedule()
+        for rule in rules:
+            schedule.add(rule)
+        steps.append(schedule)
     tune_gc()
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(_serve_until_signal(target, host, port, record, name, ready))
+        runner.run(_serve_until_signal(target, host, port, record, name, ready, steps))
 
 
 def tune_gc() -> None:
@@ -242,6 +254,7 @@ async def _serve_until_signal(
     record: Path | None,
     name: str,
     ready: Callable[[str], None] | None,
+    steps: Sequence[Step],
 ) -> None:
     """Serve until a stop signal arrives, then close the proxy and the record."""
     loop = asyncio.get_running_loop()
@@ -251,7 +264,9 @@ async def _serve_until_signal(
     try:
         # Nobody queries this recorder in memory: keep only a little (the file has all).
         with Recorder(record, max_kept=1000) as recorder:
-            async with RecordingProxy(name, target, recorder, host=host, port=port) as proxy:
+            async with RecordingProxy(
+                name, target, recorder, host=host, port=port, steps=steps
+            ) as proxy:
                 if ready is not None:
                     ready(proxy.url)
                 await stop.wait()
