@@ -106,10 +106,16 @@ _LAZY = ""  # in a row's digest: compute it from the row's (whole) body when rea
 
 def _fields_correlation(fields: Fields) -> str | None:
     """`correlation_id` of the proxy's fields, decoded only if a candidate is there."""
-    lowered = fields.lower()
-    if b"x-request-id\n" in lowered or b"traceparent\n" in lowered:
-        return correlation_id(list(field_pairs(fields)))
-    return None
+    lowered = fields.lower()  # (find, not `in`: bytes `in` formats a TypeError first)
+    if lowered.find(b"x-request-id\n") < 0 and lowered.find(b"traceparent\n") < 0:
+        return None
+    names, values = lowered.split(b"\n")[::2], fields.split(b"\n")[1::2]
+    candidates = [
+        (name.decode(), value.decode("latin-1").strip(" \t"))
+        for name, value in zip(names, values, strict=True)
+        if name == b"x-request-id" or name == b"traceparent"
+    ]
+    return correlation_id(candidates)
 
 
 def correlation_id(headers: Headers) -> str | None:
