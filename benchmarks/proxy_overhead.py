@@ -126,18 +126,27 @@ def serve_bare(target: str) -> None:
     uvloop.run(main())
 
 
-def serve_proxy(target: str, jsonl: str | None, max_kept: int | None) -> None:
-    """Child process: RecordingProxy (recording on); prints its URL, then the count."""
+def serve_proxy(target: str, jsonl: str | None, max_kept: int | None,
+                fault: str | None = None) -> None:
+    """Child process: RecordingProxy (recording on, optionally a fault on every request);
+    prints its URL, then the count."""
     import uvloop
 
+    from readiness.chaos.fault_spec import parse_fault_spec
     from readiness.chaos.proxy import RecordingProxy, tune_gc
     from readiness.chaos.recorder import Recorder
+    from readiness.chaos.schedule import FaultSchedule
 
     tune_gc()  # as `readiness proxy` (run_proxy) does
+    steps = []
+    if fault:
+        schedule = FaultSchedule()
+        schedule.add(parse_fault_spec(fault))
+        steps.append(schedule)
 
     async def main() -> None:
         with Recorder(jsonl, max_kept=max_kept) as recorder:
-            async with RecordingProxy("bench", target, recorder) as proxy:
+            async with RecordingProxy("bench", target, recorder, steps=steps) as proxy:
                 print(proxy.url, flush=True)
                 await _until_signal()
             print(len(recorder), flush=True)
@@ -297,6 +306,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         proxy_args += ["--record-to", str(Path(jsonl_dir.name) / "record.jsonl")]
     rounds: list[dict[str, dict[str, float]]] = []
     bare = _spawn("--serve-bare", target_url) if args.compare_bare else None
+    # the proxy with a fault that changes nothing: the cost of the fault machinery itself
+    faulted = (_spawn(*proxy_args, "--fault-spec", "latency:ms=0")
+               if args.compare_faults else None)
     try:
         proxy, proxy_url = _spawn(*proxy_args)
         try:
@@ -307,6 +319,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 if bare is not None:
                     one["bare"] = load(bare[1])
                 one["proxy"] = load(proxy_url)
+                if faulted is not None:
+                    one["latency0"] = load(faulted[1])
                 rounds.append(one)
         finally:
             printed = _stop(proxy).splitlines()
@@ -314,6 +328,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if bare is not None:
             _stop(bare[0])
+        if faulted is not None:
+            _stop(faulted[0])
         _stop(target)
         jsonl_dir.cleanup()
     direct = _median([r["direct"] for r in rounds])
@@ -323,6 +339,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if bare is not None:
         extra["bare"] = _median([r["bare"] for r in rounds])
         extra["ratio_rps_bare"] = extra["bare"]["rps"] / direct["rps"]
+    if faulted is not None:
+        extra["latency0"] = _median([r["latency0"] for r in rounds])
+        extra["ratio_rps_latency0"] = extra["latency0"]["rps"] / direct["rps"]
     return {
         "generator": generator,
         "target_server": args.target_server,
@@ -363,7 +382,8 @@ def print_table(result: dict[str, Any]) -> None:
     target = _TARGETS[result["target_server"]]
     print(f"target: {target}; proxy recording {result['recording']}")
     print(f"{'':22}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
-    rows = [("direct", "direct"), ("bare byte pipe", "bare"), ("through proxy", "proxy")]
+    rows = [("direct", "direct"), ("bare byte pipe", "bare"), ("through proxy", "proxy"),
+            ("proxy, latency 0 ms", "latency0")]
     for label, key in rows:
         if key in result:
             row = result[key]
@@ -374,6 +394,8 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"{'req/s ratio per round':22}{per_round:>12}")
     if "bare" in result:
         print(f"{'bare pipe/direct req/s':22}{result['ratio_rps_bare']:>11.2f}x")
+    if "latency0" in result:
+        print(f"{'latency 0 ms/direct':22}{result['ratio_rps_latency0']:>11.2f}x")
     verdict = "met" if result["meets_target"] else "NOT met"
     recorded = result["exchanges_recorded"]
     print(f"target >= {TARGET_RATIO}x req/s: {verdict}; {recorded:,} exchanges recorded")
@@ -395,6 +417,10 @@ def main() -> None:
         "--compare-bare", action="store_true", help="also measure a bare byte-copy proxy"
     )
     parser.add_argument(
+        "--compare-faults", action="store_true",
+        help="also measure the proxy with a 0 ms latency fault on every request",
+    )
+    parser.add_argument(
         "--max-kept", type=int, help="Recorder(max_kept=N); default keeps every exchange"
     )
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
@@ -403,11 +429,12 @@ def main() -> None:
     parser.add_argument("--serve-proxy", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--record-to", metavar="PATH", help=argparse.SUPPRESS)
+    parser.add_argument("--fault-spec", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_target:
         return serve_target(args.serve_target)
     if args.serve_proxy:
-        return serve_proxy(args.serve_proxy, args.record_to, args.max_kept)
+        return serve_proxy(args.serve_proxy, args.record_to, args.max_kept, args.fault_spec)
     if args.serve_bare:
         return serve_bare(args.serve_bare)
     result = measure(args)
