@@ -32,7 +32,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     (prompts / "route.md").write_text("Route the lead.\n")
     monkeypatch.setenv("TINY_COMPONENT_DIR", str(prompts))
     monkeypatch.setenv("TINY_COMPONENT_BASE", str(pytester.path))
-    pytester.makepyfile(test_ordinary="def test_ordinary():\n    assert 1 + 1 == 2\n")
+    pytester.makepyfile(test_ordinary='def test_ordinary():\n    assert "a".upper() == "A"\n')
     return pytester
 
 
