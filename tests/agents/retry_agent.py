@@ -4,14 +4,18 @@ RETRY_POLICY: full_jitter (default) | fixed | immediate | linear
 RETRY_STATUSES: comma-separated statuses it retries (default 429,500,502,503,504)
 HONOUR_RETRY_AFTER: 1 (default) or 0
 ATTEMPT_TIMEOUT_S: per-attempt timeout in seconds, or "none" to wait forever
+TRUSTS_UPSTREAM: 1 lets a malformed upstream answer crash the request (a 500)
+TRUSTS_INPUT: 1 skips input validation (a wrong type crashes the request)
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import os
 import random
+import sys
 import time
 import uuid
 from typing import Any
@@ -83,7 +87,9 @@ async def invoke(request: Request) -> Response:
         body = await request.json()
     except ValueError:
         return JSONResponse({"error": "the body is not JSON"}, status_code=400)
-    if not isinstance(body, dict) or not isinstance(body.get("request_id"), str) \
+    if os.environ.get("TRUSTS_INPUT") == "1":
+        " ".join(body["input"].values())  # a demo's "summary": breaks on anything odd
+    elif not isinstance(body, dict) or not isinstance(body.get("request_id"), str) \
             or not isinstance(body.get("input"), dict) or not body["input"] \
             or any(not isinstance(v, str) or len(v) > 5000 for v in body["input"].values()):
         return JSONResponse({"error": "expected request_id and an input of short strings"},
@@ -93,9 +99,17 @@ async def invoke(request: Request) -> Response:
     decision = {"decision_id": uuid.uuid4().hex, "action": None, "confidence": None}
     try:
         answer = await _call_llm(forwarded)
-        call = answer["choices"][0]["message"]["tool_calls"][0]["function"]
-        decision.update(status="executed", action={"rep": call["arguments"]})
+        choice = answer["choices"][0]
+        call = choice["message"]["tool_calls"][0]["function"]
+        arguments = json.loads(call["arguments"])
+        if choice["finish_reason"] != "tool_calls" or call["name"] != "route" \
+                or arguments.get("rep") not in ("ada", "alan"):
+            raise ValueError("the model did not call the route tool with a known rep")
+        decision.update(status="executed", action={"rep": arguments["rep"]})
     except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+        if os.environ.get("TRUSTS_UPSTREAM") == "1" and not isinstance(
+                sys.exc_info()[1], httpx.HTTPError):
+            raise
         decision.update(status="failed")
     return JSONResponse(decision)
 
