@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from readiness.chaos._http import HOP_BY_HOP, error_response
+from readiness.chaos._http import HOP_BY_HOP
+from readiness.chaos._serialize import error_response
 from readiness.chaos.messages import Handler, Request, Response
 from readiness.chaos.proxy import parse_target
 from readiness.chaos.recorder import Recorder

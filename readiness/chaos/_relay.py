@@ -19,12 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from readiness.chaos._framing import RequestFramer
-from readiness.chaos._http import (
-    HttpProtocolError,
-    IncomingRequest,
-    error_response,
-    serialize_response,
-)
+from readiness.chaos._http import HttpProtocolError, IncomingRequest
+from readiness.chaos._serialize import error_response, serialize_response
 from readiness.chaos._upstream import Upstream, UpstreamError
 from readiness.chaos._wire import Fields, WireRequestFramer, WireResponse
 from readiness.chaos.messages import Headers, Request, Response

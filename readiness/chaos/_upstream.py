@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from readiness.chaos._framing import ResponseFramer
-from readiness.chaos._http import HttpProtocolError, serialize_request
+from readiness.chaos._http import HttpProtocolError
+from readiness.chaos._serialize import serialize_request
 from readiness.chaos._wire import WireResponse, WireResponseFramer
 from readiness.chaos.messages import Request, Response
 

@@ -32,10 +32,10 @@ from typing import Any
 from urllib.parse import quote
 
 from readiness.chaos import _transport_faults as transport
-from readiness.chaos._http import serialize_response
 from readiness.chaos._llm_faults import EDITS as LLM_EDITS
 from readiness.chaos._llm_faults import llm_fault
 from readiness.chaos._malformed import MALFORMED, parse_path
+from readiness.chaos._serialize import serialize_response
 from readiness.chaos._transport_faults import HugeBody
 from readiness.chaos.catalogue import FAULT_NAMES, PARAMS, Param
 from readiness.chaos.messages import Request, Response

@@ -12,10 +12,9 @@ from readiness.chaos._http import (
     DEFAULT_MAX_BODY,
     MAX_HEADER_BYTES,
     HttpProtocolError,
-    error_response,
     read_request,
-    serialize_response,
 )
+from readiness.chaos._serialize import error_response, serialize_response
 from readiness.chaos.messages import Handler, Response
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import NoReturn, Protocol
 
-from readiness.chaos._http import serialize_response
+from readiness.chaos._serialize import serialize_response
 from readiness.chaos.messages import Request, Response
 
 Forward = Callable[[Request], Awaitable[Response]]

@@ -16,9 +16,8 @@ from readiness.chaos._http import (
     PeerClosed,
     read_request,
     read_response,
-    serialize_request,
-    serialize_response,
 )
+from readiness.chaos._serialize import serialize_request, serialize_response
 from readiness.chaos._wire import WireRequestFramer, WireResponse, WireResponseFramer, field_pairs
 from readiness.chaos.messages import Request, Response
 

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import uvloop
 
-from readiness.chaos._http import read_request, read_response, serialize_response
+from readiness.chaos._http import read_request, read_response
+from readiness.chaos._serialize import serialize_response
 from readiness.chaos.messages import Request, Response
 from readiness.chaos.proxy import RecordingProxy, parse_listen, parse_target
 from readiness.chaos.recorder import Exchange, Recorder
