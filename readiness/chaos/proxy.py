@@ -13,6 +13,7 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from readiness.chaos._http import DEFAULT_MAX_BODY
+from readiness.chaos._listening import Listening
 from readiness.chaos._relay import Downstream, Relay
 from readiness.chaos._upstream import UpstreamError
 from readiness.chaos.recorder import Recorder
@@ -81,7 +82,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
-class RecordingProxy:
+class RecordingProxy(Listening):
     """Reverse proxy for one declared target that records every exchange.
 
     `target` is `http(s)://host[:port][/base]`; the base path is prefixed to every
@@ -131,19 +132,6 @@ class RecordingProxy:
         self._port = port
         self._server: asyncio.Server | None = None
         self._bound_port: int | None = None
-
-    @property
-    def port(self) -> int:
-        """The bound port (the real one when constructed with port 0)."""
-        if self._bound_port is None:
-            raise RuntimeError("RecordingProxy.port read before start()")
-        return self._bound_port
-
-    @property
-    def url(self) -> str:
-        """`http://HOST:PORT`: the base URL to hand the agent."""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
         """Bind and start accepting connections."""

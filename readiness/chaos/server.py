@@ -14,13 +14,14 @@ from readiness.chaos._http import (
     HttpProtocolError,
     read_request,
 )
+from readiness.chaos._listening import Listening
 from readiness.chaos._serialize import error_response, serialize_response
 from readiness.chaos.messages import Handler, Response
 
 logger = logging.getLogger(__name__)
 
 
-class HttpServer:
+class HttpServer(Listening):
     """Serve an async `Handler` (Request -> Response) over HTTP/1.1 with keep-alive.
 
     ```python
@@ -48,19 +49,6 @@ class HttpServer:
         self._server: asyncio.Server | None = None
         self._bound_port: int | None = None
         self._connections: set[asyncio.Task[None]] = set()
-
-    @property
-    def port(self) -> int:
-        """The bound port (the real one when constructed with port 0)."""
-        if self._bound_port is None:
-            raise RuntimeError("HttpServer.port read before start()")
-        return self._bound_port
-
-    @property
-    def url(self) -> str:
-        """`http://HOST:PORT`, without a trailing slash."""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
         """Bind and start accepting connections."""
