@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -15,9 +15,9 @@ import httpx
 import jsonschema
 import openai
 import pytest
+from json_target import Target, run
 
 from readiness.chaos.faults import Fault, as_step
-from readiness.chaos.messages import Request, Response
 from readiness.chaos.proxy import RecordingProxy
 from readiness.chaos.recorder import Exchange, Recorder
 from readiness.chaos.server import HttpServer
@@ -34,20 +34,6 @@ TOOLS: Any = [{"type": "function", "function": {"name": "get_weather", "paramete
 USER: Any = [{"role": "user", "content": "Weather in Paris?"}]
 
 
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    """Run an async test body with an overall deadline."""
-    asyncio.run(asyncio.wait_for(coro, 30))
-
-
-class Target:
-    """A JSON target that counts what reached it."""
-
-    def __init__(self) -> None:
-        self.requests: list[Request] = []
-
-    async def __call__(self, request: Request) -> Response:
-        self.requests.append(request)
-        return Response(200, [("Content-Type", "application/json")], json.dumps(LEAD).encode())
 
 
 @asynccontextmanager
@@ -57,7 +43,7 @@ async def through(
     """An httpx client talking to a proxy that injects `fault` in front of `target`."""
     recorder = Recorder()
     async with (
-        HttpServer(target or Target()) as server,
+        HttpServer(target or Target(LEAD)) as server,
         RecordingProxy("crm", server.url, recorder, steps=[fault.step()]) as proxy,
         httpx.AsyncClient(base_url=proxy.url, timeout=timeout) as client,
     ):
@@ -122,7 +108,7 @@ def test_rate_limit_on_an_llm_upstream_is_what_the_openai_sdk_expects() -> None:
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_error_does_not_reach_the_target(status: int) -> None:
     async def body() -> None:
-        target = Target()
+        target = Target(LEAD)
         async with through(Fault("server_error", {"status": status}), target) as (client, _, rec):
             response = await client.post("/leads", json={"name": "x"})
         assert response.status_code == status and "error" in response.json()
@@ -134,7 +120,7 @@ def test_server_error_does_not_reach_the_target(status: int) -> None:
 @pytest.mark.parametrize("forward", [False, True])
 def test_timeout_never_answers_and_is_recorded_once_the_client_gives_up(forward: bool) -> None:
     async def body() -> None:
-        target = Target()
+        target = Target(LEAD)
         fault = Fault("timeout", {"forward": forward})
         async with through(fault, target, timeout=0.2) as (client, _, recorder):
             with pytest.raises(httpx.ReadTimeout):
@@ -179,7 +165,7 @@ async def raw_exchange(port: int, request: bytes) -> bytes:
 
 def test_reset_after_sends_the_head_and_part_of_the_body_then_cuts() -> None:
     async def body() -> None:
-        target = Target()
+        target = Target(LEAD)
         fault = Fault("reset", {"after_bytes": 10})
         async with through(fault, target) as (client, proxy, recorder):
             with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
@@ -201,7 +187,7 @@ def test_reset_before_and_refused_send_no_byte_and_skip_the_target(
     name: str, params: dict[str, Any]
 ) -> None:
     async def body() -> None:
-        target = Target()
+        target = Target(LEAD)
         async with through(Fault(name, params), target) as (client, proxy, recorder):
             with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
                 await client.get("/leads/7")
@@ -299,7 +285,7 @@ MALFORMED: dict[str, Any] = {
 @pytest.mark.parametrize("name", sorted(MALFORMED))
 def test_malformed_bodies_damage_the_real_answer(name: str) -> None:
     async def body() -> None:
-        target = Target()
+        target = Target(LEAD)
         async with through(Fault(name), target) as (client, _, recorder):
             response = await client.get("/leads/7")
             again = await client.get("/leads/8")  # the connection survives
@@ -416,7 +402,7 @@ def test_as_step_is_fault_step() -> None:
     async def body() -> None:
         recorder = Recorder()
         async with (
-            HttpServer(Target()) as server,
+            HttpServer(Target(LEAD)) as server,
             RecordingProxy("crm", server.url, recorder, steps=[as_step(Fault("empty_body"))]) as p,
             httpx.AsyncClient() as client,
         ):

@@ -6,12 +6,13 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from json_target import Target, run
 
 from readiness.chaos.faults import Fault
 from readiness.chaos.inprocess import (
@@ -31,19 +32,6 @@ BASE = invalid_base_url("crm", "")
 LEAD = {"id": 7, "name": "Ada Lovelace", "tags": ["vip"]}
 
 
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(coro, 30))
-
-
-class Target:
-    """A JSON target that counts what reached it."""
-
-    def __init__(self) -> None:
-        self.requests: list[Request] = []
-
-    async def __call__(self, request: Request) -> Response:
-        self.requests.append(request)
-        return Response(200, [("Content-Type", "application/json")], json.dumps(LEAD).encode())
 
 
 @asynccontextmanager
@@ -54,7 +42,7 @@ async def injected(
     schedule, recorder = FaultSchedule(), Recorder()
     for rule in rules:
         schedule.add(rule)
-    with InProcessInjector(schedule, recorder, {"crm": BASE}, {"crm": target or Target()}):
+    with InProcessInjector(schedule, recorder, {"crm": BASE}, {"crm": target or Target(LEAD)}):
         async with httpx.AsyncClient(base_url=BASE, timeout=timeout) as client:
             yield client, recorder
 
@@ -109,7 +97,7 @@ async def call(client: httpx.AsyncClient) -> tuple[str, bytes]:
 def test_in_process_and_proxy_records_are_identical(fault: Fault | None) -> None:
     async def body() -> None:
         rules = [] if fault is None else [Rule(fault)]
-        proxy_target, inproc_target = Target(), Target()
+        proxy_target, inproc_target = Target(LEAD), Target(LEAD)
         schedule, proxy_recorder = FaultSchedule(), Recorder()
         for rule in rules:
             schedule.add(rule)
@@ -219,7 +207,7 @@ def test_sync_clients_are_injected_too() -> None:
         with httpx.Client(base_url=BASE) as client:
             return client.get("/e").status_code
 
-    with InProcessInjector(schedule, recorder, {"crm": BASE}, {"crm": Target()}):
+    with InProcessInjector(schedule, recorder, {"crm": BASE}, {"crm": Target(LEAD)}):
         assert agent() == [429, json.dumps(LEAD).encode(), 200]
         assert asyncio.run(from_the_loop()) == 200
     assert [e.fault for e in recorder.exchanges()] == [
@@ -229,7 +217,7 @@ def test_sync_clients_are_injected_too() -> None:
 
 def test_other_hosts_pass_through_and_stop_unpatches() -> None:
     async def body() -> None:
-        async with HttpServer(Target()) as server:
+        async with HttpServer(Target(LEAD)) as server:
             async with injected(Rule(Fault("rate_limit"))) as (client, recorder):
                 elsewhere = await client.get(server.url + "/leads/7")
             assert elsewhere.json() == LEAD and len(recorder) == 0
@@ -242,7 +230,7 @@ def test_other_hosts_pass_through_and_stop_unpatches() -> None:
 
 def test_http_target_forwards_to_a_real_url_with_its_base_path() -> None:
     async def body() -> None:
-        target = Target()
+        target = Target(LEAD)
         async with HttpServer(target) as server:
             forward = HttpTarget(server.url + "/api")
             async with injected(target=forward) as (client, recorder):
@@ -295,11 +283,12 @@ def test_uncovered_clients_name_what_respx_cannot_see() -> None:
 
 
 def test_one_injector_at_a_time_and_base_urls_are_checked() -> None:
-    first = InProcessInjector(FaultSchedule(), Recorder(), {"crm": BASE}, {"crm": Target()})
-    second = InProcessInjector(FaultSchedule(), Recorder(), {"llm": BASE}, {"llm": Target()})
+    first = InProcessInjector(FaultSchedule(), Recorder(), {"crm": BASE}, {"crm": Target(LEAD)})
+    second = InProcessInjector(FaultSchedule(), Recorder(), {"llm": BASE}, {"llm": Target(LEAD)})
     with first, pytest.raises(RuntimeError, match="another InProcessInjector is active"):
         second.start()
     with second:  # free again once the first stopped
         pass
     with pytest.raises(ValueError, match=r"invalid base URL 'llm\.invalid' for upstream llm"):
-        InProcessInjector(FaultSchedule(), Recorder(), {"llm": "llm.invalid"}, {"llm": Target()})
+        InProcessInjector(FaultSchedule(), Recorder(), {"llm": "llm.invalid"},
+                          {"llm": Target(LEAD)})
