@@ -769,7 +769,7 @@ async def split_writes_target(reader: asyncio.StreamReader, writer: asyncio.Stre
                 )
             writer.write(head)
             await writer.drain()
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0)  # yield: the head leaves before the body
             writer.write(body)
             await writer.drain()
     except ConnectionError:
