@@ -180,6 +180,7 @@ class InProcessInjector:
         started = time.time()
         request = io.to_request(raw)
         read_timeout = (raw.extensions.get("timeout") or {}).get("read")
+        await self.schedule.pass_holds(name, request.method, request.target)
         hit = self.schedule.hit(name, request.method, request.target, request.headers)
         exchange = Capture(self.recorder, name, request, started, self._targets[name])
         fault = None if hit is None else hit.fault

@@ -28,12 +28,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from readiness.chaos.faults import Fault, inject
 from readiness.chaos.messages import Headers, Response
 from readiness.chaos.recorder import correlation_id as correlation_of
 from readiness.chaos.steps import Forward, StepContext
+
+if TYPE_CHECKING:
+    from readiness.chaos.hold import Hold
 
 __all__ = ["FaultSchedule", "Hit", "Rule", "RuleHandle", "parse_route"]
 
@@ -171,6 +175,7 @@ class FaultSchedule:
         self._clock = clock
         self._lock = threading.Lock()
         self._handles: tuple[RuleHandle, ...] = ()  # replaced, never mutated: lock-free reads
+        self._holds: tuple[Hold, ...] = ()
         self.idle = True
         """No rule is armed: a proxy may skip this step (and its per-request task) entirely."""
 
@@ -187,17 +192,40 @@ class FaultSchedule:
             self.idle = False
         return handle
 
+    @contextmanager
+    def holding(self, upstream: str | None = None, route: str | None = None) -> Iterator[Hold]:
+        """Hold matching requests until `release()` (or the end of the block); see `Hold`."""
+        from readiness.chaos.hold import Hold
+
+        hold = Hold(upstream, route)
+        with self._lock:
+            self._holds = (*self._holds, hold)
+            self.idle = False
+        try:
+            yield hold
+        finally:
+            hold.release()
+            with self._lock:
+                self._holds = tuple(held for held in self._holds if held is not hold)
+                self.idle = not self._handles and not self._holds
+
+    async def pass_holds(self, upstream: str, method: str, path: str) -> None:
+        """Wait at every hold the request matches (returns at once when none is set)."""
+        for hold in self._holds:
+            if hold.matches(upstream, method, path) and not hold.released:
+                await hold.wait()
+
     def remove(self, handle: RuleHandle) -> None:
         """Disarm a rule (no error if it was already removed)."""
         with self._lock:
             self._handles = tuple(armed for armed in self._handles if armed is not handle)
-            self.idle = not self._handles
+            self.idle = not self._handles and not self._holds
 
     def clear(self) -> None:
         """Disarm every rule."""
         with self._lock:
             self._handles = ()
-            self.idle = True
+            self.idle = not self._holds
 
     @contextmanager
     def active(self, *rules: Rule) -> Iterator[list[RuleHandle]]:
@@ -245,9 +273,11 @@ class FaultSchedule:
 
     async def __call__(self, ctx: StepContext, forward: Forward) -> Response:
         """The proxy step: inject the picked fault, or just forward."""
-        if not self._handles:
-            return await forward(ctx.request)
         request = ctx.request
+        if self._holds:
+            await self.pass_holds(ctx.upstream, request.method, request.target)
+        if not self._handles:
+            return await forward(request)
         hit = self.hit(ctx.upstream, request.method, request.target, request.headers)
         if hit is None:
             return await forward(request)
