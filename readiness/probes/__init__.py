@@ -1,5 +1,14 @@
 """The built-in probes, one module per item; importing this package registers them."""
 
-from readiness.probes import docs, error_handling, error_handling_observe, owner, versioning
+from readiness.probes import (
+    audit,
+    audit_observe,
+    docs,
+    error_handling,
+    error_handling_observe,
+    owner,
+    versioning,
+)
 
-__all__ = ["docs", "error_handling", "error_handling_observe", "owner", "versioning"]
+__all__ = ["audit", "audit_observe", "docs", "error_handling", "error_handling_observe", "owner",
+           "versioning"]

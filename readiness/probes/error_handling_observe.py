@@ -132,7 +132,7 @@ async def observe(ctx: RunContext) -> ErrorHandlingObservations:
 
 async def find_route(ctx: RunContext) -> tuple[Route | None, bool, str | None]:
     """Invoke once without faults: the first upstream route called, and correlation."""
-    before = _last_seq(ctx)
+    before = len(ctx.recorder)
     request_id, _ = new_trace()
     reply = await ctx.invoke(request_id=request_id)
     seen = [e for e in ctx.recorder.exchanges(since_seq=before)]
@@ -160,7 +160,7 @@ async def run_trial(ctx: RunContext, schedule: FaultSchedule, route: Route, item
     request_id, _ = new_trace()
     rule = Rule(item.fault, upstream=route.upstream, route=str(route),
                 correlation_id=request_id if correlated else None, first=item.first)
-    before = _last_seq(ctx)
+    before = len(ctx.recorder)
     with schedule.active(rule):
         started = time.monotonic()
         reply = await ctx.invoke(request_id=request_id)
@@ -196,10 +196,6 @@ async def _audit_errors(ctx: RunContext, answer: Any) -> tuple[str, ...] | None:
         return None
     return tuple(str(e) for e in errors)
 
-
-def _last_seq(ctx: RunContext) -> int:
-    recorded = ctx.recorder.exchanges()
-    return recorded[-1].seq if recorded else 0
 
 
 async def fuzz_inputs(ctx: RunContext, examples: int = FUZZ_EXAMPLES) -> FuzzResult | None:
