@@ -7,8 +7,10 @@ from readiness.probes import (
     error_handling,
     error_handling_observe,
     owner,
+    rollback,
+    rollback_observe,
     versioning,
 )
 
 __all__ = ["audit", "audit_observe", "docs", "error_handling", "error_handling_observe", "owner",
-           "versioning"]
+           "rollback", "rollback_observe", "versioning"]

@@ -75,7 +75,11 @@ def machine_text(text: str) -> list[str]:
         reasons.append(f"a JSON dump: {_clip(' '.join(text.split()))}")
     else:
         found("a JSON or dict dump", _DICT_FRAGMENT.search(text))
-    names = list(dict.fromkeys(m.group(0) for m in _EXCEPTION_NAME.finditer(text)))
+    links = [m.span() for m in _URL.finditer(text)]
+    names = list(dict.fromkeys(
+        m[0] for m in _EXCEPTION_NAME.finditer(text)
+        if not any(start <= m.start() < end for start, end in links)  # a link, not a name
+    ))
     if names:
         reasons.append(f"exception class names: {_clip(', '.join(names))}")
     found("a log line", _LOG_PREFIX.search(text))
@@ -125,7 +129,8 @@ def _excerpt(text: str, match: re.Match[str]) -> str:
     line = text[line_start : line_end if line_end != -1 else len(text)]
     if len(line.strip()) <= _EXCERPT:
         return line.strip()
-    offset = max(0, match.start() - line_start - 20)
+    column = match.start() - line_start
+    offset = 0 if column + len(match[0]) < _EXCERPT else column - 20
     return _clip(("…" if offset else "") + line[offset:].strip())
 
 
