@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from readiness.alert_sink import AlertSink
 from readiness.chaos.recorder import Recorder
 from readiness.chaos.schedule import FaultSchedule
 from readiness.client import AgentClient, Reply, new_trace
@@ -34,6 +35,7 @@ class RunContext:
     notes: list[str] = field(default_factory=list)
     faults: FaultSchedule | None = None
     faults_unavailable: str | None = None
+    alerts: AlertSink | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
     _scenario: Any = None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from readiness.alert_sink import AlertSink
 from readiness.asgi import AppLoadError, import_app, lifespan
 from readiness.chaos.inprocess import uncovered_clients
 from readiness.chaos.recorder import Recorder
@@ -145,6 +146,9 @@ async def _bring_up(config: Config, out_dir: Path, recorder: Recorder,
     upstreams = UpstreamSet(config, out_dir, recorder, env)
     stack.push_async_callback(upstreams.close)
     env.update(await upstreams.start(in_process=bool(config.agent.app)))
+    sink = AlertSink()
+    await stack.enter_async_context(sink)
+    env.update(sink.env(config.alerts.env))
     env.update(config.agent.env)
     tokens = {"invoke": config.auth.invoke_token, "operator": config.auth.operator_token}
     agent = config.agent
@@ -179,7 +183,7 @@ async def _bring_up(config: Config, out_dir: Path, recorder: Recorder,
     return RunContext(
         config=config, out_dir=out_dir, client=client, recorder=recorder,
         upstream_env=upstreams.env, agent_log=log_path,
-        faults=None if uncovered else upstreams.schedule,
+        faults=None if uncovered else upstreams.schedule, alerts=sink,
         faults_unavailable="; ".join(uncovered) or None)
 
 

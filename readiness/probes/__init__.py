@@ -6,11 +6,14 @@ from readiness.probes import (
     docs,
     error_handling,
     error_handling_observe,
+    monitoring,
+    monitoring_observe,
     owner,
     rollback,
     rollback_observe,
     versioning,
 )
 
-__all__ = ["audit", "audit_observe", "docs", "error_handling", "error_handling_observe", "owner",
+__all__ = ["audit", "audit_observe", "docs", "error_handling", "error_handling_observe",
+           "monitoring", "monitoring_observe", "owner",
            "rollback", "rollback_observe", "versioning"]

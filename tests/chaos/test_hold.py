@@ -61,9 +61,9 @@ def test_held_requests_wait_for_release_and_others_pass(transport: str) -> None:
 def test_arrived_times_out_naming_how_many_came() -> None:
     async def body() -> None:
         schedule = FaultSchedule()
-        with schedule.holding(upstream="crm") as hold:
-            with pytest.raises(TimeoutError, match="0 of 2 expected upstream requests"):
-                await hold.arrived(2, timeout=0.01)
+        with (schedule.holding(upstream="crm") as hold,
+              pytest.raises(TimeoutError, match="0 of 2 expected upstream requests")):
+            await hold.arrived(2, timeout=0.01)
 
     run(body())
 

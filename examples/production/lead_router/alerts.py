@@ -178,5 +178,6 @@ def _sentence(text: str) -> str:
 
 def _duration(seconds: float) -> str:
     if seconds < 90:
-        return f"{max(1, round(seconds))} seconds"
+        whole = max(1, round(seconds))
+        return f"{whole} second{'s' if whole != 1 else ''}"
     return f"{round(seconds / 60)} minutes"
