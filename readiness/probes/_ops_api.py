@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,16 +64,17 @@ class Listing:
 async def list_since(ctx: RunContext, since: dt.datetime, limit: int = LIST_PAGE) -> Listing:
     """Page through GET /audit?since=...&limit=...; the next page starts at the last timestamp.
 
-    `since` is inclusive in the contract, so a page boundary repeats records that
-    share the last timestamp: repeats of a decision_id already seen are dropped.
+    `since` is inclusive in the contract, so a page repeats the previous page's records
+    that share its last timestamp; exactly those repeats are dropped. Any other
+    repeat is the agent's (a record stored twice) and is kept for the probes to see.
     """
     endpoint = ctx.config.agent.endpoints["audit_list"]
     start = rfc3339(since)
     cursor = start
-    seen: set[str] = set()
+    key, stamp = ctx.field("decision_id"), ctx.field("timestamp")
     records: list[dict[str, Any]] = []
     sizes: list[int] = []
-    key = ctx.field("decision_id")
+    overlap: Counter[Any] = Counter()  # ids at the cursor's timestamp already taken
     for page in range(1, MAX_PAGES + 1):
         reply = await ctx.client.call(endpoint, params={"since": cursor, "limit": str(limit)},
                                       timeout_s=15)
@@ -79,20 +82,31 @@ async def list_since(ctx: RunContext, since: dt.datetime, limit: int = LIST_PAGE
         if batch is None:
             return Listing(start, tuple(records), page, _listing_problem(reply), tuple(sizes))
         sizes.append(len(batch))
-        fresh = [r for r in batch if r.get(key) not in seen]
+        fresh = []
         for record in batch:
-            if record.get(key) not in seen:
-                seen.add(str(record.get(key)))
-                records.append(record)
-        if len(batch) < limit:
+            if str(record.get(stamp)) == cursor and overlap[record.get(key)] > 0:
+                overlap[record.get(key)] -= 1
+                continue
+            fresh.append(record)
+        records.extend(fresh)
+        if len(batch) < limit or not _oldest_first(batch, stamp):
+            # a page out of order cannot be paged by its last timestamp: stop, the probe
+            # reports the order
             return Listing(start, tuple(records), page, None, tuple(sizes))
         if not fresh:
             return Listing(start, tuple(records), page,
                            f"a full page of {limit} records shared one timestamp, so "
                            "since= could not page past it", tuple(sizes))
-        cursor = str(batch[-1].get(ctx.field("timestamp")))
+        cursor = str(batch[-1].get(stamp))
+        overlap = Counter(r.get(key) for r in batch if str(r.get(stamp)) == cursor)
     return Listing(start, tuple(records), MAX_PAGES,
                    f"stopped after {MAX_PAGES} pages of {limit}", tuple(sizes))
+
+
+def _oldest_first(batch: list[dict[str, Any]], stamp: str) -> bool:
+    times = [parse_rfc3339(r.get(stamp)) for r in batch]
+    known = [t for t in times if t is not None]
+    return all(a <= b for a, b in itertools.pairwise(known))
 
 
 def _records_of(reply: Reply) -> list[dict[str, Any]] | None:

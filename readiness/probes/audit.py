@@ -325,7 +325,9 @@ def audit_survives_concurrency(obs: AuditObservations) -> Finding:
     if batch is None:
         return errored("the concurrent invocations did not run")
     key = obs.fields.get("request_id", "request_id")
-    listed = Counter(r.get(key) for r in (obs.listing.records if obs.listing else ()))
+    # A list that cannot be paged (its own probe fails) says nothing about duplicates.
+    usable = obs.listing is not None and obs.listing.problem is None
+    listed = Counter(r.get(key) for r in (obs.listing.records if usable and obs.listing else ()))
     lost, doubled, unanswered = [], [], 0
     for invocation in batch.invocations:
         if _decision_id(obs, invocation) is None:
@@ -335,8 +337,6 @@ def audit_survives_concurrency(obs: AuditObservations) -> Finding:
             lost.append(invocation.request_id)
         elif in_list > 1:
             doubled.append(invocation.request_id)
-        elif obs.listing is not None and obs.listing.problem is None and in_list == 0:
-            lost.append(invocation.request_id)
     detail: dict[str, Any] = {
         "sent": batch.sent, "concurrency": batch.concurrency,
         "answered_without_decision": unanswered,
