@@ -178,6 +178,17 @@ def _incident_or_error(obs: MonitoringObservations) -> Incident | Finding:
     return obs.incident
 
 
+def _alerted(obs: MonitoringObservations, nothing: str) -> tuple[Incident, list[Alert]] | Finding:
+    """The incident and its incident alerts; a failure saying `nothing` when none came."""
+    incident = _incident_or_error(obs)
+    if isinstance(incident, Finding):
+        return incident
+    alerts = incident_alerts(incident)
+    if not alerts:
+        return failed(f"no incident alert arrived, so {nothing}")
+    return incident, alerts
+
+
 @probe(ITEM, weight=2, title="A sustained upstream failure raises an alert within the threshold",
        why="An outage nobody hears about becomes a quarter of silently lost work; the alert "
            "is what turns a failure into an incident someone handles.",
@@ -228,12 +239,10 @@ def readability_problems(text: str) -> tuple[list[str], float | None]:
        fix="Compose the alert text for people: say what is happening in sentences; keep "
            "exception names, stack traces and payloads in the logs, linked if needed.")
 def alert_is_plain_english(obs: MonitoringObservations) -> Finding:
-    incident = _incident_or_error(obs)
-    if isinstance(incident, Finding):
-        return incident
-    alerts = incident_alerts(incident)
-    if not alerts:
-        return failed("no alert arrived, so there was nothing to read")
+    found = _alerted(obs, "there was nothing to read")
+    if isinstance(found, Finding):
+        return found
+    incident, alerts = found
     verdicts = []
     for alert in alerts[:4]:
         problems, grade = readability_problems(alert.text)
@@ -278,12 +287,10 @@ def _words(text: str) -> str:
        fix="Lead with a one-line summary ('<agent>: leads are not being routed'), then the "
            "symptom, the likely cause, and the owner's name and contact.")
 def alert_names_agent_symptom_cause_contact(obs: MonitoringObservations) -> Finding:
-    incident = _incident_or_error(obs)
-    if isinstance(incident, Finding):
-        return incident
-    alerts = incident_alerts(incident)
-    if not alerts:
-        return failed("no alert arrived, so there was nothing to read")
+    found = _alerted(obs, "there was nothing to read")
+    if isinstance(found, Finding):
+        return found
+    incident, alerts = found
     first = alerts[0]
     gaps = content_gaps(first.text, obs.agent_name, obs.contacts)
     evidence: dict[str, Any] = {"alert": shown(first, incident),
@@ -300,12 +307,10 @@ def alert_names_agent_symptom_cause_contact(obs: MonitoringObservations) -> Find
        fix="Open an incident once per upstream outage, alert once, and stay quiet until it "
            "recovers (or escalate on a timer, not per request).")
 def alerts_deduplicated(obs: MonitoringObservations) -> Finding:
-    incident = _incident_or_error(obs)
-    if isinstance(incident, Finding):
-        return incident
-    alerts = incident_alerts(incident)
-    if not alerts:
-        return failed("no alert arrived, so deduplication could not be seen")
+    found = _alerted(obs, "deduplication could not be seen")
+    if isinstance(found, Finding):
+        return found
+    incident, alerts = found
     per_channel = Counter(a.channel for a in alerts)
     evidence: dict[str, Any] = {"per_channel": dict(per_channel), "failed_after_first_alert":
                 incident.after_first_alert, "alerts": [shown(a, incident) for a in alerts[:6]]}
@@ -328,11 +333,10 @@ def alerts_deduplicated(obs: MonitoringObservations) -> Finding:
        fix="When the failing upstream answers again after an alert, send one message saying "
            "it recovered, how long it lasted and what is left to do.")
 def recovery_message_sent(obs: MonitoringObservations) -> Finding:
-    incident = _incident_or_error(obs)
-    if isinstance(incident, Finding):
-        return incident
-    if not incident_alerts(incident):
-        return failed("no incident alert arrived, so no recovery could follow one")
+    found = _alerted(obs, "no recovery could follow one")
+    if isinstance(found, Finding):
+        return found
+    incident, _ = found
     recoveries = [a for a in incident.alerts if is_recovery(a)]
     evidence: dict[str, Any] = {"waited_s": incident.recovery_wait_s}
     if not recoveries:
