@@ -25,6 +25,7 @@ from readiness.config.model import (
     OwnerConfig,
     ProviderConfig,
     ScenarioConfig,
+    SecurityConfig,
     UpstreamConfig,
     VersionConfig,
 )
@@ -156,6 +157,7 @@ _DATA: Spec = {
     "retention_days": f.Field(f.number(0, integer=True)), "pii": f.Field(f.string_list, default=()),
 }
 _COMPLIANCE: Spec = {"frameworks": f.Field(f.string_list, default=())}
+_SECURITY: Spec = {"baseline": f.Field(f.nonempty_string)}
 _GATE: Spec = {
     "required": f.Field(_items, default=ITEM_KEYS),
     "min_score": f.Field(f.number(0, 10), default=7.0),
@@ -163,7 +165,8 @@ _GATE: Spec = {
 SECTIONS: dict[str, Spec] = {
     "agent": _AGENT, "auth": _AUTH, "upstreams": {}, "scenario": _SCENARIO, "load": _LOAD,
     "alerts": _ALERTS, "version": _VERSION, "owner": _OWNER, "docs": _DOCS,
-    "provider": _PROVIDER, "data": _DATA, "compliance": _COMPLIANCE, "gate": _GATE,
+    "provider": _PROVIDER, "data": _DATA, "compliance": _COMPLIANCE, "security": _SECURITY,
+    "gate": _GATE,
 }
 
 
@@ -260,6 +263,9 @@ def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
         owner["codeowners"] = root / owner["codeowners"]
     docs = {k: (root / v if v else None)
             for k, v in _section(file, data, "docs", _DOCS, prefix).items()}
+    security = _section(file, data, "security", _SECURITY, prefix)
+    if security["baseline"] is not None:
+        security["baseline"] = root / security["baseline"]
     load = _section(file, data, "load", _LOAD, prefix)
     load["duration_s"] = load.pop("duration")
     return Config(
@@ -274,6 +280,7 @@ def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
         provider=ProviderConfig(**_section(file, data, "provider", _PROVIDER, prefix)),
         data=DataConfig(**_section(file, data, "data", _DATA, prefix)),
         compliance=ComplianceConfig(**_section(file, data, "compliance", _COMPLIANCE, prefix)),
+        security=SecurityConfig(**security),
         gate=GateConfig(**_section(file, data, "gate", _GATE, prefix)),
     )
 

@@ -119,6 +119,11 @@ class ComplianceConfig:
 
 
 @dataclass(frozen=True)
+class SecurityConfig:
+    baseline: Path | None = None  # accepted, reviewed scanner findings (TOML, with reasons)
+
+
+@dataclass(frozen=True)
 class GateConfig:
     required: tuple[str, ...] = ITEM_KEYS
     min_score: float = 7.0
@@ -142,4 +147,5 @@ class Config:
     provider: ProviderConfig = ProviderConfig()
     data: DataConfig = DataConfig()
     compliance: ComplianceConfig = ComplianceConfig()
+    security: SecurityConfig = SecurityConfig()
     gate: GateConfig = GateConfig()
