@@ -1,4 +1,4 @@
-"""The scorecard's schema and its renderings: JSON, HTML, Markdown, JUnit XML, console.
+"""The scorecard's schema and its renderings: JSON, HTML, Markdown, JUnit XML, SARIF, console.
 
 Every renderer is a pure function of scorecard.json as loaded (a plain mapping),
 so commands that only have the file (verify, diff) render exactly what a run does.
@@ -17,6 +17,7 @@ from readiness.reports.charts import charts_for
 from readiness.reports.html import render_html
 from readiness.reports.junit import render_junit
 from readiness.reports.markdown import render_markdown
+from readiness.reports.sarif import render_sarif
 from readiness.reports.schema import SCHEMA, ScorecardSchemaError, validate_scorecard
 from readiness.reports.terminal import render_terminal
 
@@ -27,6 +28,7 @@ __all__ = [
     "render_html",
     "render_junit",
     "render_markdown",
+    "render_sarif",
     "render_terminal",
     "validate_scorecard",
     "write_reports",
@@ -37,6 +39,7 @@ REPORT_FILES = {
     "html": "scorecard.html",
     "markdown": "scorecard.md",
     "junit": "junit.xml",
+    "sarif": "scorecard.sarif",
 }
 
 
@@ -70,7 +73,7 @@ def write_reports(
         charts: harness-drawn SVG keyed by probe id, passed to `render_html`.
 
     Returns:
-        The written paths keyed "json", "html", "markdown" and "junit".
+        The written paths keyed "json", "html", "markdown", "junit" and "sarif".
 
     Raises:
         ScorecardSchemaError: the scorecard does not match the schema; nothing is written.
@@ -81,6 +84,7 @@ def write_reports(
         "html": render_html(card, charts_for(card) if charts is None else charts),
         "markdown": render_markdown(card),
         "junit": render_junit(card),
+        "sarif": dump_scorecard(render_sarif(card)),  # the same JSON text conventions
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}

@@ -13,13 +13,14 @@ import readiness.reports as reports
 from readiness.reports import ScorecardSchemaError, write_reports
 
 FILES = {"json": "scorecard.json", "html": "scorecard.html", "markdown": "scorecard.md",
-         "junit": "junit.xml"}
+         "junit": "junit.xml", "sarif": "scorecard.sarif"}
 
 
 def test_public_names() -> None:
     assert sorted(reports.__all__) == [
         "SCHEMA", "ScorecardSchemaError", "dump_scorecard", "render_html", "render_junit",
-        "render_markdown", "render_terminal", "validate_scorecard", "write_reports"]
+        "render_markdown", "render_sarif", "render_terminal", "validate_scorecard",
+        "write_reports"]
     for name in reports.__all__:
         assert getattr(reports, name) is not None
 
@@ -30,7 +31,7 @@ def test_package_data_is_reachable_through_importlib_resources() -> None:
     assert package.joinpath("templates", "scorecard.html.j2").is_file()
 
 
-def test_writes_the_four_reports(tmp_path: Path) -> None:
+def test_writes_the_five_reports(tmp_path: Path) -> None:
     card = valid("not_ready")
     out = tmp_path / "nested" / "readiness-report"
     paths = write_reports(card, out)
@@ -42,6 +43,7 @@ def test_writes_the_four_reports(tmp_path: Path) -> None:
     assert paths["html"].read_text(encoding="utf-8").startswith("<!doctype html>")
     assert paths["markdown"].read_text(encoding="utf-8").startswith("## ❌ NOT READY")
     assert paths["junit"].read_bytes().startswith(b"<?xml")
+    assert json.loads(paths["sarif"].read_text(encoding="utf-8"))["version"] == "2.1.0"
 
 
 def test_non_ascii_stays_readable_in_json(tmp_path: Path) -> None:
