@@ -96,7 +96,7 @@ class AgentClient:
     async def request(self, method: str, path: str, *, json_body: Any = None,
                       params: Mapping[str, str] | None = None,
                       headers: Mapping[str, str] | None = None,
-                      timeout_s: float | None = None) -> Reply:
+                      timeout_s: float | None = None, raw_body: bytes | None = None) -> Reply:
         """One bounded exchange; transport errors, timeouts and oversize bodies -> Reply.error."""
         if self.down_reason:
             return Reply(method, path, None, error=f"agent is down: {self.down_reason}")
@@ -104,7 +104,7 @@ class AgentClient:
         started = time.monotonic()
         request_id = (headers or {}).get("X-Request-ID")
         sent = dict(headers or {})
-        content = None
+        content = raw_body  # bytes exactly as given (malformed bodies on purpose)
         if json_body is not None:
             # ASCII-escaped JSON: odd inputs (lone surrogates) stay valid JSON on the wire
             content = json.dumps(json_body, ensure_ascii=True).encode()

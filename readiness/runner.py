@@ -94,8 +94,31 @@ async def run_async(config: Config, out_dir: Path, *, only: Collection[str] | No
         run={"config": str(config.path), "only": sorted(only) if only is not None else None,
              "duration_s": round(time.monotonic() - clock, 2)},
         changes=component_changes(ctx.previous if ctx else None,
-                                  ctx.previous_path if ctx else None, components))
+                                  ctx.previous_path if ctx else None, components),
+        data_handling=data_handling(config, recorder))
     return RunResult(card, 0 if card["verdict"] == "ready" else 1)
+
+
+def data_handling(config: Config, recorder: Recorder) -> dict[str, Any]:
+    """The declarations and the upstream traffic seen: the security reviewer's page."""
+    import dataclasses
+
+    calls: dict[str, int] = {}
+    writes: dict[str, int] = {}
+    for exchange in recorder.exchanges():
+        calls[exchange.upstream] = calls.get(exchange.upstream, 0) + 1
+        up = config.upstreams.get(exchange.upstream)
+        if up is not None and up.kind == "tool" and exchange.method not in ("GET", "HEAD",
+                                                                             "OPTIONS"):
+            writes[exchange.upstream] = writes.get(exchange.upstream, 0) + 1
+    return {
+        "provider": dataclasses.asdict(config.provider), "data": dataclasses.asdict(config.data),
+        "compliance": dataclasses.asdict(config.compliance),
+        "upstreams": [{"name": name, "kind": up.kind, "target": up.target,
+                       "calls": calls.get(name, 0), "writes": writes.get(name, 0),
+                       "allowed_writes": list(up.writes)}
+                      for name, up in config.upstreams.items()],
+    }
 
 
 def _uncancel() -> None:

@@ -23,7 +23,8 @@ def rfc3339(moment: dt.datetime) -> str:
 def build(*, agent_name: str, agent_version: str | None, components: Mapping[str, str],
           started: dt.datetime, finished: dt.datetime, items: Sequence[ItemResult],
           gate: GateResult, incomplete: bool, notes: Sequence[str], run: Mapping[str, Any],
-          changes: Mapping[str, Any] | None) -> dict[str, Any]:
+          changes: Mapping[str, Any] | None,
+          data_handling: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The scorecard as plain JSON data, ready for the schema and the renderers."""
     return {
         "schema": SCHEMA_ID,
@@ -38,6 +39,7 @@ def build(*, agent_name: str, agent_version: str | None, components: Mapping[str
         "gate": {"required": list(gate.required), "min_score": gate.min_score,
                  "failed": list(gate.failed), "min_observed": gate.min_observed},
         "changes": _plain(changes) if changes is not None else None,
+        "data_handling": _plain(data_handling) if data_handling is not None else None,
         "items": [
             {"id": r.item.id, "key": r.item.key, "title": r.item.title, "risk": r.item.risk,
              "question": r.item.question, "score": r.score, "status": r.status,

@@ -91,6 +91,7 @@ def _view(card: Mapping[str, Any], charts: Mapping[str, str]) -> dict[str, Any]:
             "min_observed": None if min_observed is None else score_text(min_observed),
         },
         "changes": card["changes"],
+        "data_handling": card.get("data_handling"),
         "components": sorted(card["agent"]["components"].items()),
         "scored": [_item_view(item, charts) for item in card["items"]],
     }
