@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from readiness.client import Reply
 from readiness.context import RunContext
 
 POLL_S = 0.05
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 LIST_PAGE = 100
 MAX_PAGES = 50
 
@@ -131,7 +133,7 @@ def rfc3339(moment: dt.datetime) -> str:
 
 def parse_rfc3339(value: Any) -> dt.datetime | None:
     """A timezone-aware datetime, or None when `value` is not RFC 3339."""
-    if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt ":
+    if not isinstance(value, str) or _RFC3339.match(value) is None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value.replace("z", "Z"))

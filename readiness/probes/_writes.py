@@ -90,11 +90,16 @@ def parse_effects(effects: Any) -> tuple[list[Write], list[Any]]:
     for entry in effects:
         if (isinstance(entry, dict) and isinstance(entry.get("method"), str)
                 and isinstance(entry.get("path"), str)
-                and (entry.get("status") is None or isinstance(entry.get("status"), int))):
+                and _status_ok(entry.get("status"))):
             good.append(entry)
         else:
             bad.append(entry)
     return good, bad
+
+
+def _status_ok(status: Any) -> bool:
+    """None (no answer) or an HTTP status; True is an int to Python, not a status."""
+    return status is None or (isinstance(status, int) and not isinstance(status, bool))
 
 
 def compare(effects: Any, writes: Sequence[Write]) -> EffectsDiff:

@@ -191,7 +191,7 @@ def audit_effects_match_upstream(obs: AuditObservations) -> Finding:
     aggregate = None
     if batch is not None and any(i.writes is None for i in batch.invocations):
         claimed = [e for i in batch.invocations if i.record is not None
-                   for e in (obs.get(i.record, "effects") or [])]
+                   for e in _as_list(obs.get(i.record, "effects"))]
         diff = compare(claimed, batch.writes)
         aggregate = {"diff": diff.summary(), "claimed": len(claimed),
                      "recorded": len(batch.writes)}
@@ -213,6 +213,13 @@ def audit_effects_match_upstream(obs: AuditObservations) -> Finding:
                   example=next(({"effects": obs.get(i.record, "effects"),
                                  "upstream_writes": list(i.writes or ())}
                                 for i in obs.all_invocations() if i.writes and i.record), None))
+
+
+def _as_list(effects: Any) -> list[Any]:
+    """A record's effects as a list: a non-list value is one (malformed) entry."""
+    if effects is None:
+        return []
+    return effects if isinstance(effects, list) else [effects]
 
 
 @probe(ITEM, title="Invocations that hit upstream faults are audited, with the error",

@@ -18,6 +18,7 @@ from typing import Any
 
 from readiness.alert_sink import Alert
 from readiness.probes._readability import first_sentence, grade_level, machine_text
+from readiness.probes._text import contacts as contacts_in
 from readiness.registry import probe
 from readiness.results import Finding, errored, failed, passed
 
@@ -27,7 +28,9 @@ SUMMARY_WORDS = 25  # the first sentence is the summary a phone notification sho
 
 RECOVERY = re.compile(
     r"\b(recover(ed|y|ing)?|resolved|back to normal|(working|answering|accepting|running|"
-    r"healthy|up|ok|available) again|restored|is back)\b", re.IGNORECASE)
+    r"healthy|ok|available) again|restored|is back)\b", re.IGNORECASE)
+_NOT_YET = re.compile(r"\b(not|n't|never|yet to|no longer)\s+(\w+\s+)?(recover|resolved|restored|"
+                      r"back|working|answering|healthy|available)", re.IGNORECASE)
 SYMPTOM = re.compile(
     r"\b(fail\w*|error\w*|down|not|unavailable|outage|time[sd]? ?out|timing out|slow\w*|"
     r"unreachable|stopp\w*|cannot|can't|isn't|aren't|no longer|degraded|broken|rejecting)\b",
@@ -35,7 +38,6 @@ SYMPTOM = re.compile(
 CAUSE = re.compile(
     r"\b(likely|probably|because|caused by|due to|cause|suspect\w*|looks like|appears|"
     r"seems)\b", re.IGNORECASE)
-CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d ().-]{6,}\d|(?<!\w)@[\w-]{2,}")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ class MonitoringObservations:
 
 
 def is_recovery(alert: Alert) -> bool:
-    return RECOVERY.search(alert.text) is not None
+    """Says the trouble is over ("recovered", "working again"), and not that it is not yet."""
+    return RECOVERY.search(alert.text) is not None and _NOT_YET.search(alert.text) is None
 
 
 def incident_alerts(incident: Incident) -> list[Alert]:
@@ -120,7 +123,8 @@ def signal_families(families: tuple[Family, ...]) -> dict[str, list[str]]:
             else:
                 hit = family.type in _COUNTING and pattern.search(family.name) is not None
             if key == "errors" and family.type in _COUNTING and any(
-                    label in ("error", "error_type", "exception") for label in family.labels):
+                    label in ("error", "errors", "error_type", "exception")
+                    for label in family.labels):
                 hit = True
             if hit:
                 found[key].append(family.name)
@@ -263,7 +267,7 @@ def content_gaps(text: str, agent_name: str, contacts: tuple[str, ...]) -> list[
     gaps = []
     summary = first_sentence(text)
     if len(summary.split()) > SUMMARY_WORDS:
-        gaps.append(f"the first sentence is {len(summary.split())} words, not a short summary")
+        gaps.append(f"its first sentence is {len(summary.split())} words, not a short summary")
     if _words(agent_name) not in _words(text):
         gaps.append(f"it does not name the agent {agent_name!r}")
     if SYMPTOM.search(text) is None:
@@ -271,7 +275,7 @@ def content_gaps(text: str, agent_name: str, contacts: tuple[str, ...]) -> list[
     if CAUSE.search(text) is None:
         gaps.append("it gives no likely cause")
     named = [c for c in contacts if c and c.lower() in text.lower()]
-    if not named and CONTACT.search(text) is None:
+    if not named and not contacts_in(text):
         gaps.append("it does not say whom to call")
     return gaps
 
@@ -296,7 +300,7 @@ def alert_names_agent_symptom_cause_contact(obs: MonitoringObservations) -> Find
     evidence: dict[str, Any] = {"alert": shown(first, incident),
                                 "summary": first_sentence(first.text)}
     if gaps:
-        return failed("the alert " + "; ".join(g.removeprefix("it ") for g in gaps), **evidence)
+        return failed("the alert falls short: " + "; ".join(gaps), **evidence)
     return passed("the alert leads with a summary and names the agent, the symptom, a likely "
                   "cause and whom to call", **evidence)
 
@@ -314,10 +318,10 @@ def alerts_deduplicated(obs: MonitoringObservations) -> Finding:
     per_channel = Counter(a.channel for a in alerts)
     evidence: dict[str, Any] = {"per_channel": dict(per_channel), "failed_after_first_alert":
                 incident.after_first_alert, "alerts": [shown(a, incident) for a in alerts[:6]]}
-    if incident.after_first_alert == 0:
+    storm = {channel: n for channel, n in per_channel.items() if n > 1}
+    if not storm and incident.after_first_alert == 0:
         return errored("the failure ended before more invocations failed, so a repeat alert "
                        "could not have shown", **evidence)
-    storm = {channel: n for channel, n in per_channel.items() if n > 1}
     if storm:
         return failed(f"{sum(storm.values())} incident alerts for one outage "
                       f"({', '.join(f'{n} by {c}' for c, n in storm.items())}); "

@@ -119,6 +119,8 @@ def kill_switch_answers_manual(obs: RollbackObservations) -> Finding:
     if (why := _mode_switched(obs, obs.disable, "disabled")) is not None:
         return failed(f"the kill switch could not be pulled: {why}",
                       request=obs.disable.brief() if obs.disable else None)
+    if not obs.disabled:
+        return errored("no invocation was made while disabled")
     read = obs.disabled_read
     statuses = _statuses(obs, obs.disabled)
     evidence: dict[str, Any] = {"switch": obs.disable.brief() if obs.disable else None,
@@ -222,11 +224,14 @@ def review_mode_holds_writes(obs: RollbackObservations) -> Finding:
         return problem
     if (why := _mode_switched(obs, obs.review_mode, "review_only")) is not None:
         return failed(f"review-only mode could not be set: {why}")
+    if not obs.review:
+        return errored("no invocation was made in review-only mode")
     statuses = _statuses(obs, obs.review)
     wrote = [{"request_id": i.request_id, "writes": list(i.writes or ())}
              for i in obs.review if i.writes]
     listed = obs.get(obs.review_list.body if obs.review_list else None, "pending")
-    listed_ids = {obs.get(p, "decision_id") for p in listed} if isinstance(listed, list) else set()
+    listed_ids = {obs.get(p, "decision_id") for p in listed} - {None} \
+        if isinstance(listed, list) else set()
     wanted = [obs.get(i.answer, "decision_id") for i in obs.review if i.answer]
     unlisted = [d for d in wanted if d not in listed_ids]
     evidence: dict[str, Any] = {"answers": statuses, "review_list": obs.review_list.brief()
@@ -311,6 +316,8 @@ def active_restores_work(obs: RollbackObservations) -> Finding:
         return problem
     if (why := _mode_switched(obs, obs.activate, "active")) is not None:
         return failed(f"the agent could not be set active again: {why}")
+    if not obs.active:
+        return errored("no invocation was made after re-activating")
     statuses = _statuses(obs, obs.active)
     writes = [w for i in obs.active for w in (i.writes or ())]
     evidence: dict[str, Any] = {"answers": statuses, "writes": writes}
