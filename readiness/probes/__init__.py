@@ -11,9 +11,13 @@ from readiness.probes import (
     owner,
     rollback,
     rollback_observe,
+    security,
+    security_observe,
+    security_static,
     versioning,
 )
 
 __all__ = ["audit", "audit_observe", "docs", "error_handling", "error_handling_observe",
            "monitoring", "monitoring_observe", "owner",
-           "rollback", "rollback_observe", "versioning"]
+           "rollback", "rollback_observe", "security", "security_observe",
+           "security_static", "versioning"]

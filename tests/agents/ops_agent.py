@@ -41,6 +41,9 @@ Environment:
     no_metrics            /metrics answers 404
     metrics_garbage       /metrics answers a JSON document
     metrics_no_retries    /metrics has no retry counter
+    control_without_auth  GET/PUT /control need no token at all
+    invoke_token_can_disable  the invoke token is accepted on operator endpoints
+    traceback_errors      a bad invoke body gets a 500 with a Python traceback
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ import hmac
 import json
 import os
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -262,6 +266,13 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def traceback_of(exc: Exception) -> str:
+    try:
+        raise exc
+    except Exception:
+        return traceback.format_exc()
+
+
 def forwarded(request: Request) -> dict[str, str]:
     """The tracing headers every upstream call carries on."""
     return {name: request.headers[name] for name in ("x-request-id", "traceparent")
@@ -279,9 +290,13 @@ def authorise(request: Request, scope: str, admin: bool = False) -> Response | N
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return error(401, "a bearer token is required")
-    expected = (os.environ.get("AGENT_INVOKE_TOKEN", "invoke-token") if scope == "invoke"
-                else os.environ.get("AGENT_OPERATOR_TOKEN", "operator-token"))
-    if not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    tokens = {"invoke": os.environ.get("AGENT_INVOKE_TOKEN", "invoke-token"),
+              "operator": os.environ.get("AGENT_OPERATOR_TOKEN", "operator-token")}
+    held = next((name for name, value in tokens.items()
+                 if hmac.compare_digest(token.strip().encode(), value.encode())), None)
+    if held is None:
+        return error(401, "this token is not valid")
+    if held != scope and not (held == "invoke" and "invoke_token_can_disable" in defects()):
         return error(403, f"this token does not have the {scope} scope")
     if admin and "operator_needs_admin" in defects() and request.headers.get("x-admin") != "yes":
         return error(403, "only administrators may do this")
@@ -321,6 +336,8 @@ async def invoke(request: Request) -> Response:
         return denied
     body = await json_body(request)
     if (problem := invalid(body)) is not None:
+        if "traceback_errors" in defects():  # a debug page: the traceback goes to the caller
+            return Response(traceback_of(ValueError(problem)), status_code=500)
         return error(422, problem)
     ops = ops_of(request)
     task = ops.replies.get(body["request_id"])
@@ -370,7 +387,9 @@ async def audit_list(request: Request) -> Response:
 
 async def control(request: Request) -> Response:
     ops = ops_of(request)
-    if (denied := authorise(request, "operator", admin=request.method == "PUT")) is not None:
+    # the defect control_without_auth: anyone who can reach the agent can switch it off
+    if "control_without_auth" not in defects() and (denied := authorise(
+            request, "operator", admin=request.method == "PUT")) is not None:
         return denied
     if request.method == "PUT":
         body = await json_body(request)

@@ -11,7 +11,8 @@ from readiness.reports import validate_scorecard
 from readiness.runner import run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-BUILT = ("error_handling", "audit", "rollback", "monitoring", "versioning", "docs", "owner")
+BUILT = ("error_handling", "audit", "rollback", "monitoring", "versioning", "security", "docs",
+         "owner")
 
 
 @pytest.fixture

@@ -1,0 +1,130 @@
+"""Item 6 against the purpose-built ops agent, in-process: each defect (in the agent, its
+source or its declarations) fails the probe that names it; the well-behaved agent passes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import string
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from agent_configs import ConfigWriter
+
+from readiness.config import load_config
+from readiness.lifecycle import ManagedProcess, free_port
+from readiness.runner import run
+
+CRM = Path(__file__).resolve().parents[2] / "examples" / "crm" / "crm_api.py"
+PROBES = ["endpoints_require_token", "invoke_token_is_scoped", "open_endpoints_leak_nothing",
+          "error_answers_leak_nothing", "writes_stay_in_allow_list", "data_handling_declared",
+          "static_scan_clean", "no_hardcoded_secrets"]
+
+CLEAN_SOURCE = '''"""Routes leads."""
+import json
+
+
+def routing(reply: str) -> dict:
+    return json.loads(reply)
+'''
+EVAL_SOURCE = '''"""Routes leads: trusts the model's output as code."""
+
+
+def routing(reply: str) -> dict:
+    return eval(reply)
+'''
+# drawn at import so this repository never carries a key-shaped literal
+_DRAW = random.Random(7)
+API_KEY_SOURCE = ('OPENAI_API_KEY = "sk-proj-'
+                  + "".join(_DRAW.choice(string.ascii_letters + string.digits) for _ in range(48))
+                  + '"\n')
+KEY_PROBE = "no_hardcoded_" + "secrets"
+
+DECLARED = """[provider]
+model = "gpt-4o-mini"
+host = "api.openai.com"
+region = "us"
+retention_days = 0
+trains_on_inputs = false
+[data]
+reads = ["inbound leads", "CRM reps"]
+writes = ["CRM lead assignments"]
+retention_days = 30
+pii = ["name", "email"]
+[compliance]
+frameworks = ["SOC2"]
+"""
+
+CASES = [
+    ("well_behaved", "", {}, dict.fromkeys(PROBES, "pass")),
+    ("control_without_auth", "control_without_auth", {},
+     {"endpoints_require_token": "fail", "invoke_token_is_scoped": "fail"}),
+    ("invoke_token_can_disable", "invoke_token_can_disable", {},
+     {"invoke_token_is_scoped": "fail", "endpoints_require_token": "pass"}),
+    ("traceback_in_error_body", "traceback_errors", {},
+     {"error_answers_leak_nothing": "fail", "open_endpoints_leak_nothing": "pass"}),
+    ("eval_on_model_output", "", {"source": EVAL_SOURCE},
+     {"static_scan_clean": "fail", KEY_PROBE: "pass"}),
+    ("committed_api_key", "", {"key": API_KEY_SOURCE},
+     {KEY_PROBE: "fail", "static_scan_clean": "pass"}),
+    ("undeclared_upstream", "", {"declared": DECLARED.replace('"CRM reps"', '"reps"')
+                                 .replace('"CRM lead assignments"', '"assignments"')},
+     {"data_handling_declared": "fail"}),
+    ("write_outside_allow_list", "", {"writes": '["DELETE /assignments/*"]'},
+     {"writes_stay_in_allow_list": "fail", "data_handling_declared": "pass"}),
+]
+
+
+@pytest.fixture(scope="module")
+def crm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The example CRM as a process for the whole module, stopped by its PID."""
+    port = free_port()
+    logs = tmp_path_factory.mktemp("crm")
+    process = ManagedProcess("the example CRM", f"{sys.executable} {CRM} --port {{port}}",
+                             cwd=logs, log_path=logs / "crm.log", env=dict(os.environ), port=port)
+    process.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        asyncio.run(process.wait_healthy(url + "/health", 30))
+        yield url
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize(("defects", "setup", "expected"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_security_defects_are_judged(defects: str, setup: dict[str, str],
+                                     expected: dict[str, str], crm_url: str,
+                                     write_config: ConfigWriter, tmp_path: Path) -> None:
+    source = tmp_path / "agent_src"
+    source.mkdir()
+    (source / "routing.py").write_text(setup.get("source", CLEAN_SOURCE))
+    if "key" in setup:
+        (source / "settings.py").write_text(setup["key"])
+    writes = setup.get("writes", '["POST /leads/*/assign", "DELETE /assignments/*"]')
+    config = load_config(write_config(
+        'app = "ops_agent:app"\ndeadline_s = 10\nsource = ["agent_src"]',
+        f"""[agent.env]
+OPS_DEFECTS = "{defects}"
+[auth]
+invoke_token = "invoke-token"
+operator_token = "operator-token"
+[upstreams.llm]
+kind = "llm"
+target = "sim:openai"
+env = "LLM_BASE_URL"
+[upstreams.crm]
+kind = "tool"
+target = "{crm_url}"
+env = "CRM_BASE_URL"
+writes = {writes}
+{setup.get("declared", DECLARED)}"""))
+    card = run(config, tmp_path / "out", only={"security"}).card
+    (item,) = [i for i in card["items"] if i["key"] == "security"]
+    probes = {p["id"]: p for p in item["probes"]}
+    assert {key: probes[key]["outcome"] for key in expected} == expected, {
+        key: probes[key]["message"] for key in probes}
+    assert item["status"] == ("pass" if not defects and len(setup) == 0 else "fail")
