@@ -15,6 +15,7 @@ from readiness.chaos.schedule import FaultSchedule
 from readiness.client import AgentClient, Reply, new_trace
 from readiness.config import Config
 from readiness.scenarios import records
+from readiness.scenarios.canaries import Canary, make_canary, plant
 
 T = TypeVar("T")
 
@@ -38,6 +39,7 @@ class RunContext:
     alerts: AlertSink | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
     _scenario: Any = None
+    _canary: Any = None
 
     async def once(self, key: str, compute: Callable[[], Awaitable[T]]) -> T:
         """Compute a shared observation once per run (e.g. GET /version)."""
@@ -51,6 +53,18 @@ class RunContext:
         if self._scenario is None:
             self._scenario = records(self.config.scenario, self.config.root)
         return list(itertools.islice(self._scenario, count))
+
+    @property
+    def canary(self) -> Canary:
+        """This run's invented person, planted in inputs by `canary_input` (one per run)."""
+        if self._canary is None:
+            self._canary = make_canary(self.config.scenario.locale)
+        canary: Canary = self._canary
+        return canary
+
+    def canary_input(self) -> dict[str, Any]:
+        """The next scenario record with the run's canary personal data planted in it."""
+        return plant(self.next_inputs(1)[0], self.canary, self.config.scenario.fields)
 
     async def invoke(self, payload: dict[str, Any] | None = None,
                      request_id: str | None = None) -> Reply:

@@ -155,6 +155,8 @@ _PROVIDER: Spec = {
 _DATA: Spec = {
     "reads": f.Field(f.string_list, default=()), "writes": f.Field(f.string_list, default=()),
     "retention_days": f.Field(f.number(0, integer=True)), "pii": f.Field(f.string_list, default=()),
+    "shared_with": f.Field(f.string_list, default=()),
+    "redact": f.Field(f.string_list, default=()),
 }
 _COMPLIANCE: Spec = {"frameworks": f.Field(f.string_list, default=())}
 _SECURITY: Spec = {"baseline": f.Field(f.nonempty_string)}
@@ -278,11 +280,22 @@ def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
         version=VersionConfig(**_section(file, data, "version", _VERSION, prefix)),
         owner=OwnerConfig(**owner), docs=DocsConfig(**docs),
         provider=ProviderConfig(**_section(file, data, "provider", _PROVIDER, prefix)),
-        data=DataConfig(**_section(file, data, "data", _DATA, prefix)),
+        data=DataConfig(**_data(file, data, prefix, upstreams)),
         compliance=ComplianceConfig(**_section(file, data, "compliance", _COMPLIANCE, prefix)),
         security=SecurityConfig(**security),
         gate=GateConfig(**_section(file, data, "gate", _GATE, prefix)),
     )
+
+
+def _data(file: Path, data: Mapping[str, Any], prefix: str,
+          upstreams: Mapping[str, UpstreamConfig]) -> dict[str, Any]:
+    values = _section(file, data, "data", _DATA, prefix)
+    for name in values["shared_with"]:
+        if name not in upstreams:
+            raise ConfigError(file, f"[{prefix}data] shared_with", "names of [upstreams.NAME] "
+                              f"tables ({', '.join(upstreams) or 'none declared'})",
+                              repr(name), "name an upstream declared under [upstreams]")
+    return values
 
 
 def _agent(file: Path, data: Mapping[str, Any], prefix: str) -> AgentConfig:

@@ -111,6 +111,8 @@ class DataConfig:
     writes: tuple[str, ...] = ()
     retention_days: int | None = None
     pii: tuple[str, ...] = ()
+    shared_with: tuple[str, ...] = ()  # tool upstreams allowed to receive personal data
+    redact: tuple[str, ...] = ()  # input fields the audit record must not keep in clear
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from readiness.probes import (
     rollback_observe,
     security,
     security_observe,
+    security_pii,
     security_static,
     versioning,
 )
@@ -20,4 +21,4 @@ from readiness.probes import (
 __all__ = ["audit", "audit_observe", "docs", "error_handling", "error_handling_observe",
            "monitoring", "monitoring_observe", "owner",
            "rollback", "rollback_observe", "security", "security_observe",
-           "security_static", "versioning"]
+           "security_pii", "security_static", "versioning"]

@@ -80,6 +80,7 @@ class AuditObservations:
     has_tools: bool = True
     unavailable: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    redact: tuple[str, ...] = ()  # [data] redact: input fields the record may hold masked
 
     def all_invocations(self) -> list[Invocation]:
         batch = self.concurrent.invocations if self.concurrent else ()
@@ -87,3 +88,10 @@ class AuditObservations:
 
     def get(self, record: Mapping[str, Any], name: str) -> Any:
         return record.get(self.fields.get(name, name))
+
+
+def same_input(kept: Any, sent: Mapping[str, Any], redact: tuple[str, ...] = ()) -> bool:
+    """The recorded input is the one sent, except fields the data policy says to redact."""
+    if not isinstance(kept, dict) or set(kept) != set(sent):
+        return False
+    return all(kept[k] == v for k, v in sent.items() if k not in redact)

@@ -18,6 +18,7 @@ from readiness.probes._invocations import (
     ConcurrencyRun,
     Invocation,
     Mutation,
+    same_input,
 )
 from readiness.probes._ops_api import parse_rfc3339
 from readiness.probes._writes import compare
@@ -104,7 +105,8 @@ def record_problems(obs: AuditObservations, invocation: Invocation) -> list[str]
         (isinstance(get(record, "agent_version"), str) and bool(get(record, "agent_version")),
          "agent_version is empty"),
         (get(record, "mode") in MODES, f"mode {get(record, 'mode')!r} is not one of {MODES}"),
-        (get(record, "input") == dict(invocation.input), "input is not the input sent"),
+        (same_input(get(record, "input"), invocation.input, obs.redact),
+         "input is not the input sent"),
         (status in STATUSES, f"status {status!r} is not one of {STATUSES}"),
         (status == get(answer, "status"),
          f"status {status!r} differs from the invoke answer's {get(answer, 'status')!r}"),

@@ -82,7 +82,7 @@ async def observe(ctx: RunContext) -> AuditObservations:
         fields, version=version, sequential=tuple(sequential), faulted=tuple(faulted),
         concurrent=batch, listing=listing, mutations=mutations,
         mutation_target=target.fetched.decision_id if target and target.fetched else None,
-        has_tools=bool(tools), notes=tuple(notes))
+        has_tools=bool(tools), notes=tuple(notes), redact=tuple(ctx.config.data.redact))
 
 
 def fault_scenarios(ctx: RunContext, plain: list[Invocation]) -> list[Scenario]:

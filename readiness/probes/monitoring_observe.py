@@ -108,7 +108,8 @@ async def outage(ctx: RunContext) -> Incident:
     async def worker() -> None:
         nonlocal failed_invocations, after_first
         while not stop.is_set():
-            await ctx.invoke()
+            # canary personal data: item 6 looks for it in the alerts this outage brings
+            await ctx.invoke(ctx.canary_input())
             failed_invocations += 1
             on_alert()
             if alerted.is_set():

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness.probes._invocations import Invocation, same_input
 from readiness.probes._writes import Write
-from readiness.probes.audit import Invocation
 from readiness.registry import probe
 from readiness.results import Finding, errored, failed, not_applicable, passed
 
@@ -73,6 +73,7 @@ class RollbackObservations:
     reverted: Any = None  # Fetched record of the reverted decision
     has_tools: bool = True
     unavailable: str | None = None
+    redact: tuple[str, ...] = ()  # [data] redact: input fields the record may hold masked
 
     def name(self, contract: str) -> str:
         return self.fields.get(contract, contract)
@@ -171,7 +172,7 @@ def disabled_work_is_kept(obs: RollbackObservations) -> Finding:
         record = invocation.record
         if record is None:
             dropped.append({"request_id": invocation.request_id, "problem": "no audit record"})
-        elif obs.get(record, "input") != dict(invocation.input):
+        elif not same_input(obs.get(record, "input"), invocation.input, obs.redact):
             dropped.append({"request_id": invocation.request_id,
                             "problem": "the record does not hold the input"})
         elif obs.get(record, "status") != "manual":

@@ -106,7 +106,7 @@ async def _exercise(ctx: RunContext, initial: OperatorCall) -> RollbackObservati
         inflight=inflight, review_mode=review_mode, review=tuple(review),
         review_list=review_list, approve=approve, approved=approved, activate=activate,
         active=tuple(active), revert=revert, reverted=reverted, has_tools=bool(
-            tool_upstreams(ctx.config)))
+            tool_upstreams(ctx.config)), redact=tuple(ctx.config.data.redact))
 
 
 async def in_flight(ctx: RunContext) -> InFlight:

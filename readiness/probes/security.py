@@ -70,6 +70,7 @@ class SecurityObservations:
     secrets: tuple[Any, ...] | None = None  # security_checks.SecretFinding
     secrets_problem: str | None = None
     secrets_files: int = 0
+    pii: Any = None  # security_pii.PiiObservations
     unavailable: str | None = None
 
 

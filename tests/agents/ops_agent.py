@@ -44,6 +44,8 @@ Environment:
     control_without_auth  GET/PUT /control need no token at all
     invoke_token_can_disable  the invoke token is accepted on operator endpoints
     traceback_errors      a bad invoke body gets a 500 with a Python traceback
+    alert_pii             the incident alert quotes the lead being handled
+  OPS_REDACT            comma-separated input fields the audit record keeps only as sha256
 """
 
 from __future__ import annotations
@@ -211,10 +213,12 @@ async def decide(ops: Ops, body: dict[str, Any], headers: dict[str, str],
     """Make one decision: (its entry, whether an upstream call gave up, the mode at start)."""
     now, start_mode = dt.datetime.now(dt.UTC), ops.mode
     request_id = body["request_id"]
+    ops.alerts.last_lead = dict(body["input"])
     entry = Entry(now, {
         "decision_id": str(uuid.uuid4()), "request_id": request_id,
         "timestamp": now.isoformat(timespec="microseconds"), "agent_version": VERSION,
-        "mode": start_mode, "input": body["input"], "reasoning": None, "confidence": None,
+        "mode": start_mode, "input": redacted(body["input"]), "reasoning": None,
+        "confidence": None,
         "action": None, "status": "manual", "approver": None, "effects": [], "errors": [],
         "reverted": False})
     record = entry.record
@@ -264,6 +268,13 @@ async def run(ops: Ops, body: dict[str, Any], headers: dict[str, str]) -> dict[s
 
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def redacted(lead: dict[str, Any]) -> dict[str, Any]:
+    """The input as the audit keeps it: fields in OPS_REDACT as a sha256 digest."""
+    fields = {f.strip() for f in os.environ.get("OPS_REDACT", "").split(",") if f.strip()}
+    return {k: "sha256:" + hashlib.sha256(str(v).encode()).hexdigest() if k in fields else v
+            for k, v in lead.items()}
 
 
 def traceback_of(exc: Exception) -> str:

@@ -82,6 +82,7 @@ class Alerts:
         self.alerted: set[str] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.sent: list[str] = []  # every text handed to delivery, for tests
+        self.last_lead: dict[str, Any] = {}  # the input being handled (for alert_pii)
 
     def gave_up(self, failure: GaveUp) -> None:
         streak = self.streaks[failure.upstream] = self.streaks.get(failure.upstream, 0) + 1
@@ -115,9 +116,12 @@ class Alerts:
         name = os.environ.get("OPS_AGENT_NAME", "ops-agent")
         owner = os.environ.get("OPS_OWNER",
                                "Dana Whitfield (dana.whitfield@example.com, +1 555 0100)")
-        return (f"{name}: leads are not being routed. {plain(failure.upstream)} "
+        text = (f"{name}: leads are not being routed. {plain(failure.upstream)} "
                 f"has failed {streak} leads in a row; {failure.symptom()}. New leads wait in "
                 f"the manual queue. Call {owner}.")
+        if "alert_pii" in defects:  # "helpful" context that copies a person into chat
+            text += " The last lead was " + ", ".join(str(v) for v in self.last_lead.values())
+        return text
 
     def _send(self, text: str) -> None:
         if "no_alerts" in _defects():

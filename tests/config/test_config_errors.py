@@ -215,3 +215,14 @@ def test_pyproject_unknown_section(write_config: WriteConfig) -> None:
 def test_pyproject_with_non_table_tool(write_config: WriteConfig) -> None:
     with pytest.raises(ConfigError, match=r"\[tool.readiness\]"):
         load_config(write_config("tool = 1\n", "pyproject.toml"))
+
+
+def test_data_shared_with_must_name_a_declared_upstream(tmp_path: Path) -> None:
+    path = tmp_path / "readiness.toml"
+    path.write_text('[agent]\nname = "a"\nurl = "http://127.0.0.1:1"\n'
+                    '[upstreams.crm]\nkind = "tool"\ntarget = "http://127.0.0.1:2"\n'
+                    'env = "CRM_URL"\n[data]\nshared_with = ["billing"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "[data] shared_with" in message and "'billing'" in message and "crm" in message

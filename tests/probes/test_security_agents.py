@@ -21,6 +21,7 @@ from readiness.runner import run
 CRM = Path(__file__).resolve().parents[2] / "examples" / "crm" / "crm_api.py"
 PROBES = ["endpoints_require_token", "invoke_token_is_scoped", "open_endpoints_leak_nothing",
           "error_answers_leak_nothing", "writes_stay_in_allow_list", "data_handling_declared",
+          "pii_kept_out_of_alerts_logs_metrics", "pii_sent_only_where_declared",
           "static_scan_clean", "no_hardcoded_secrets"]
 
 CLEAN_SOURCE = '''"""Routes leads."""
@@ -75,6 +76,17 @@ CASES = [
      {"data_handling_declared": "fail"}),
     ("write_outside_allow_list", "", {"writes": '["DELETE /assignments/*"]'},
      {"writes_stay_in_allow_list": "fail", "data_handling_declared": "pass"}),
+    ("pii_in_an_alert", "alert_pii", {},
+     {"pii_kept_out_of_alerts_logs_metrics": "fail", "pii_sent_only_where_declared": "pass"}),
+    ("pii_to_an_undeclared_provider", "", {"declared": DECLARED.replace(
+        'host = "api.openai.com"\n', "")},
+     {"pii_sent_only_where_declared": "fail", "pii_kept_out_of_alerts_logs_metrics": "pass"}),
+    ("audit_keeps_a_redacted_field", "", {"declared": DECLARED.replace(
+        "[compliance]", 'redact = ["email"]\n[compliance]')},
+     {"audit_redacts_declared_pii": "fail"}),
+    ("audit_redacts_as_declared", "", {"declared": DECLARED.replace(
+        "[compliance]", 'redact = ["email"]\n[compliance]'), "env": 'OPS_REDACT = "email"'},
+     {"audit_redacts_declared_pii": "pass", "pii_kept_out_of_alerts_logs_metrics": "pass"}),
 ]
 
 
@@ -109,6 +121,7 @@ def test_security_defects_are_judged(defects: str, setup: dict[str, str],
         'app = "ops_agent:app"\ndeadline_s = 10\nsource = ["agent_src"]',
         f"""[agent.env]
 OPS_DEFECTS = "{defects}"
+{setup.get("env", "")}
 [auth]
 invoke_token = "invoke-token"
 operator_token = "operator-token"
@@ -127,4 +140,5 @@ writes = {writes}
     probes = {p["id"]: p for p in item["probes"]}
     assert {key: probes[key]["outcome"] for key in expected} == expected, {
         key: probes[key]["message"] for key in probes}
-    assert item["status"] == ("pass" if not defects and len(setup) == 0 else "fail")
+    should_pass = all(outcome != "fail" for outcome in expected.values())
+    assert item["status"] == ("pass" if should_pass else "fail"), item["reason"]
