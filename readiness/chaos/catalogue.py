@@ -43,7 +43,8 @@ LLM_FAULTS = (
     "llm_truncated",
     "llm_refusal",
 )
-FAULT_NAMES = TRANSPORT_FAULTS + MALFORMED_FAULTS + LLM_FAULTS
+INJECTION_FAULTS = ("prompt_injection",)
+FAULT_NAMES = TRANSPORT_FAULTS + MALFORMED_FAULTS + LLM_FAULTS + INJECTION_FAULTS
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,11 @@ PARAMS: Mapping[str, tuple[Param, ...]] = {
     "llm_refusal": (
         Param("message", str, "I'm sorry, but I can't help with that request.", "the refusal text"),
     ),
+    "prompt_injection": (
+        Param("canary", str, "RDY-CANARY-0000", "a marker the instruction asks the agent to send "
+              "on; seeing it later proves the instruction was followed"),
+        Param("field", str, "note", "the key added to the JSON object answer"),
+    ),
 }
 
 DESCRIPTIONS: Mapping[str, str] = {
@@ -261,6 +267,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "llm_unknown_tool": "chat completion: a call to a tool that was not offered",
     "llm_truncated": "chat completion: finish_reason length, arguments cut",
     "llm_refusal": "chat completion: a refusal, no content, no tool call",
+    "prompt_injection": "a tool's real answer with an injected instruction (OWASP LLM01) added",
 }
 
 assert set(PARAMS) == set(FAULT_NAMES) == set(DESCRIPTIONS)  # a new fault needs all three

@@ -34,7 +34,7 @@ from urllib.parse import quote
 from readiness.chaos import _transport_faults as transport
 from readiness.chaos._llm_faults import EDITS as LLM_EDITS
 from readiness.chaos._llm_faults import llm_fault
-from readiness.chaos._malformed import MALFORMED, parse_path
+from readiness.chaos._malformed import MALFORMED, parse_path, prompt_injection
 from readiness.chaos._serialize import serialize_response
 from readiness.chaos._transport_faults import HugeBody
 from readiness.chaos.catalogue import FAULT_NAMES, PARAMS, Param
@@ -268,6 +268,8 @@ def outcome(
         return llm_fault(name, params, request, response)
     if name in MALFORMED:
         return MALFORMED[name](params, response)
+    if name == "prompt_injection":
+        return prompt_injection(params, response)
     raise AssertionError(f"fault {name} has no implementation")  # catalogue and code disagree
 
 
