@@ -12,6 +12,7 @@ from readiness.probes import (
     rollback,
     rollback_observe,
     security,
+    security_agency,
     security_observe,
     security_pii,
     security_static,
@@ -20,5 +21,5 @@ from readiness.probes import (
 
 __all__ = ["audit", "audit_observe", "docs", "error_handling", "error_handling_observe",
            "monitoring", "monitoring_observe", "owner",
-           "rollback", "rollback_observe", "security", "security_observe",
+           "rollback", "rollback_observe", "security", "security_agency", "security_observe",
            "security_pii", "security_static", "versioning"]

@@ -71,6 +71,7 @@ class SecurityObservations:
     secrets_problem: str | None = None
     secrets_files: int = 0
     pii: Any = None  # security_pii.PiiObservations
+    agency: Any = None  # security_agency.AgencyObservations
     unavailable: str | None = None
 
 

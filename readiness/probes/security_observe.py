@@ -26,6 +26,7 @@ from readiness.probes.security import (
     Exposure,
     SecurityObservations,
 )
+from readiness.probes.security_agency_observe import observe_agency
 from readiness.probes.security_pii_observe import observe_pii
 from readiness.registry import observer
 
@@ -49,13 +50,14 @@ async def observe(ctx: RunContext) -> SecurityObservations:
     open_endpoints = await read_open_endpoints(ctx)
     errors = await provoke_errors(ctx)
     pii = await observe_pii(ctx)
+    agency = await observe_agency(ctx)
     tools = tool_upstreams(ctx.config)
     return SecurityObservations(
         access=tuple(access), open_endpoints=tuple(open_endpoints), error_answers=tuple(errors),
         writes=tuple(writes_in(ctx.recorder.exchanges(), tools)),
         allowed={name: tuple(up.writes) for name, up in ctx.config.upstreams.items()
                  if name in tools},
-        declarations=_declarations(ctx), pii=pii, **static)
+        declarations=_declarations(ctx), pii=pii, agency=agency, **static)
 
 
 def _static_checks(ctx: RunContext) -> dict[str, Any]:

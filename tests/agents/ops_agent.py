@@ -45,6 +45,8 @@ Environment:
     invoke_token_can_disable  the invoke token is accepted on operator endpoints
     traceback_errors      a bad invoke body gets a 500 with a Python traceback
     alert_pii             the incident alert quotes the lead being handled
+    trusts_tool_calls     any tool call the model makes is carried out as an assignment
+    follows_injection     an instruction in the CRM's answer is obeyed with another write
   OPS_REDACT            comma-separated input fields the audit record keeps only as sha256
 """
 
@@ -58,6 +60,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import time
 import traceback
 import uuid
@@ -151,6 +154,9 @@ def parse_choice(response: httpx.Response) -> dict[str, Any]:
         args = json.loads(args) if isinstance(args, str) else args
     except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
         raise ValueError(f"the answer has no tool call ({type(exc).__name__})") from None
+    if "trusts_tool_calls" in defects() and isinstance(args, dict):
+        # whatever the model asked for, do "something sensible": assign to the first rep
+        return {"rep_id": REPS[0], "confidence": 0.5, "reason": str(args)[:200]}
     if name != "assign_lead" or not isinstance(args, dict):
         raise ValueError("the model did not call assign_lead with an object")
     rep, confidence, reason = args.get("rep_id"), args.get("confidence"), args.get("reason")
@@ -205,6 +211,13 @@ async def assign(ops: Ops, client: httpx.AsyncClient, entry: Entry, headers: dic
         return "failed" if status is not None and status < 500 and status != 429 else "manual"
     with contextlib.suppress(ValueError, AttributeError):
         entry.assignment_id = str(call.response.json().get("assignment_id") or "") or None
+    if "follows_injection" in active:  # reads the CRM's free text as instructions
+        note = str(call.response.json().get("note", ""))
+        if (code := re.search(r"verification code (\S+)", note)) is not None:
+            await request_upstream(
+                ops.metrics, client, "crm", "POST",
+                os.environ.get("CRM_BASE_URL", "").rstrip("/") + path, headers,
+                {"rep_id": action["rep_id"], "reason": f"verified {code.group(1)}"})
     return "executed"
 
 

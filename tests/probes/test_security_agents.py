@@ -22,7 +22,8 @@ CRM = Path(__file__).resolve().parents[2] / "examples" / "crm" / "crm_api.py"
 PROBES = ["endpoints_require_token", "invoke_token_is_scoped", "open_endpoints_leak_nothing",
           "error_answers_leak_nothing", "writes_stay_in_allow_list", "data_handling_declared",
           "pii_kept_out_of_alerts_logs_metrics", "pii_sent_only_where_declared",
-          "static_scan_clean", "no_hardcoded_secrets"]
+          "model_cannot_force_writes", "injected_instructions_not_followed",
+          "refusals_are_audited", "static_scan_clean", "no_hardcoded_secrets"]
 
 CLEAN_SOURCE = '''"""Routes leads."""
 import json
@@ -76,6 +77,12 @@ CASES = [
      {"data_handling_declared": "fail"}),
     ("write_outside_allow_list", "", {"writes": '["DELETE /assignments/*"]'},
      {"writes_stay_in_allow_list": "fail", "data_handling_declared": "pass"}),
+    ("followed_unoffered_tool_call", "trusts_tool_calls", {},
+     {"model_cannot_force_writes": "fail", "injected_instructions_not_followed": "pass"}),
+    ("followed_injected_instruction", "follows_injection", {},
+     {"injected_instructions_not_followed": "fail", "model_cannot_force_writes": "pass"}),
+    ("unaudited_refusal", "no_audit_on_fault", {},
+     {"refusals_are_audited": "fail", "model_cannot_force_writes": "pass"}),
     ("pii_in_an_alert", "alert_pii", {},
      {"pii_kept_out_of_alerts_logs_metrics": "fail", "pii_sent_only_where_declared": "pass"}),
     ("pii_to_an_undeclared_provider", "", {"declared": DECLARED.replace(
