@@ -10,11 +10,12 @@ from readiness.probes._answers import leaked_trace
 _PATH = re.compile(
     r"(?<![\w/.])/(?:home|usr|opt|srv|var|etc|app|root|tmp|Users|workspace|work)"
     r"/[\w.@-]+(?:/[\w.@-]+)+"
-    r"|\b[A-Z]:\\(?:[\w .-]+\\)+[\w .-]+"
+    r"|\b[A-Za-z]:\\{1,2}(?:[\w .-]+\\{1,2})+[\w.-]+"
     r"|\b[\w-]+(?:/[\w-]+)*\.py\b(?=[\"',: ]|$)")
 _INTERNAL_HOST = re.compile(
     r"\b(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d+)?"
-    r"|\b(?:10|192\.168)\.\d{1,3}\.\d{1,3}(?:\.\d{1,3})?(?::\d+)?"
+    r"|\b10\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?::\d+)?"
+    r"|\b192\.168\.\d{1,3}\.\d{1,3}\b(?::\d+)?"
     r"|\b172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}(?::\d+)?"
     r"|\b[\w-]+(?:\.[\w-]+)*\.(?:internal|local|lan|svc|cluster\.local|corp)\b")
 _SECRET = re.compile(
@@ -51,8 +52,9 @@ def leaks(text: str, *, secrets: Iterable[str] = (), hosts: Iterable[str] = ()) 
 
 
 def mask(secret: str) -> str:
-    """The first four characters, the rest as asterisks (at most 12 of them)."""
-    return secret[:4] + "*" * min(12, max(4, len(secret) - 4))
+    """At most a quarter of the secret (four characters at most), then asterisks."""
+    shown = min(4, len(secret) // 4)
+    return secret[:shown] + "*" * min(12, max(4, len(secret) - shown))
 
 
 def _clip(text: str, limit: int = 80) -> str:

@@ -10,6 +10,7 @@ judge access, leaks, writes and declarations; `security_static` judges the scans
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,7 +173,7 @@ def allowed_write(write: Write, allowed: Mapping[str, tuple[str, ...]]) -> bool:
     """Whether `write` matches one of its upstream's `writes` patterns ("METHOD /glob")."""
     for pattern in allowed.get(str(write.get("upstream")), ()):
         method, _, glob = pattern.strip().rpartition(" ")
-        if method and method.upper() != str(write.get("method", "")).upper():
+        if method and method != "*" and method.upper() != str(write.get("method", "")).upper():
             continue
         if fnmatch.fnmatchcase(str(write.get("path", "")), glob):
             return True
@@ -190,6 +191,9 @@ def writes_stay_in_allow_list(obs: SecurityObservations) -> Finding:
         return down
     if not obs.allowed and not obs.writes:
         return not_applicable("no upstream of kind 'tool' is declared")
+    if not obs.writes:
+        return not_applicable("the agent made no upstream write during the run, so the "
+                              "allow-list was not put to the test")
     outside = [w for w in obs.writes if not allowed_write(w, obs.allowed)]
     evidence: dict[str, Any] = {"allowed": {k: list(v) for k, v in obs.allowed.items()},
                 "writes_seen": len(obs.writes)}
@@ -212,18 +216,23 @@ def declaration_gaps(decl: Declarations) -> list[str]:
     gaps += [f"[data] {k}" for k in DATA_KEYS if _blank(decl.data.get(k))]
     if _blank(decl.compliance.get("frameworks")):
         gaps.append("[compliance] frameworks")
-    declared = " ".join(str(x) for x in (*decl.data.get("reads", ()),
-                                         *decl.data.get("writes", ()))).lower()
-    writes = " ".join(str(x) for x in decl.data.get("writes", ())).lower()
+    reads = " ".join(str(x) for x in decl.data.get("reads") or ())
+    writes = " ".join(str(x) for x in decl.data.get("writes") or ())
     for name, kind in sorted(decl.called.items()):
         if kind == "llm":
             continue  # the model provider is declared under [provider]
-        if name.lower() not in declared:
+        if not _names(f"{reads} {writes}", name):
             gaps.append(f"the agent called upstream {name!r}, which [data] reads/writes do "
                         "not name")
-        elif name in decl.written and name.lower() not in writes:
+        elif name in decl.written and not _names(writes, name):
             gaps.append(f"the agent wrote to {name!r}, which [data] writes does not name")
     return gaps
+
+
+def _names(text: str, upstream: str) -> bool:
+    """`text` mentions `upstream` as a word ("CRM lead assignments" names "crm")."""
+    words = re.escape(upstream.lower()).replace("_", "[ _-]")
+    return re.search(rf"(?<![a-z0-9]){words}(?![a-z0-9])", text.lower()) is not None
 
 
 def _blank(value: Any) -> bool:

@@ -70,6 +70,8 @@ def no_hardcoded_secrets(obs: SecurityObservations) -> Finding:
     accepted = [_secret(f) for f in obs.secrets if f.accepted]
     found = [_secret(f) for f in obs.secrets if not f.accepted]
     evidence: dict[str, Any] = {"files_scanned": obs.secrets_files, "accepted": accepted}
+    if obs.secrets_files == 0:
+        return errored("no file was found to scan for secrets", **evidence)
     if found:
         first = found[0]
         return failed(f"{len(found)} hard-coded secret(s), first at {first['file']}:"

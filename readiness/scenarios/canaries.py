@@ -8,7 +8,9 @@ Phone numbers use the 555-01xx range reserved for fiction.
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,8 +49,9 @@ def make_canary(locale: str = "en_US") -> Canary:
     surname = "".join(secrets.choice(_SYLLABLES) for _ in range(3)).capitalize()
     tag = secrets.token_hex(3)
     digits = "".join(secrets.choice("0123456789") for _ in range(6))
+    local = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode() or "lead"
     return Canary(name=f"{first} {surname}",
-                  email=f"{first}.{surname}.{tag}@example.com".lower(),
+                  email=f"{local}.{surname}.{tag}@example.com".lower(),
                   phone=f"+1 555 01{digits[:2]} {digits[2:]}")
 
 
@@ -71,7 +74,7 @@ def plant(record: Mapping[str, Any], canary: Canary,
             planted[key], touched = canary.email, True
         elif "phone" in kind:
             planted[key], touched = canary.phone, True
-        elif "name" in kind and "company" not in kind and "user" not in kind:
+        elif "name" in re.split(r"[^a-z]+", kind) and "company" not in kind:
             planted[key], touched = canary.name, True
         elif any(w in kind for w in ("message", "note", "text", "paragraph", "sentence",
                                      "comment", "body", "description")):

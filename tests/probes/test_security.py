@@ -290,8 +290,6 @@ def test_allowed_write(write: Write, allowed: Mapping[str, tuple[str, ...]],
     assert allowed_write(write, allowed) is expected
 
 
-@pytest.mark.xfail(strict=True, reason="config accepts '* /path' (config/load.py _WRITE) but "
-                   "allowed_write compares '*' with the method literally, so it matches nothing")
 def test_star_method_allows_any_method() -> None:
     assert allowed_write(DELETE_LEAD, {"crm": ("* /leads/*",)})
 
@@ -316,9 +314,6 @@ def test_none_data_value_is_a_gap(key: str) -> None:
     assert declaration_gaps(declared(data={**DATA, key: None})) == [f"[data] {key}"]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="declaration_gaps unpacks "
-                   "data.get('reads', ()) with *, so an explicit None raises instead of being "
-                   "reported as a gap (_blank treats None as blank)")
 @pytest.mark.parametrize("key", ["reads", "writes"])
 def test_none_reads_or_writes_is_a_gap(key: str) -> None:
     assert f"[data] {key}" in declaration_gaps(declared(data={**DATA, key: None}, written=()))
