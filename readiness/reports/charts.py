@@ -164,6 +164,50 @@ def _text(value: str, limit: int) -> str:
     return escape(clean, quote=True)
 
 
+SERIES = (("p95_ms", "#cf222e", "p95"), ("p50_ms", "#0969da", "p50"))
+
+
+def latency_svg(history: Sequence[Mapping[str, Any]]) -> str:
+    """p50 and p95 latency over a load campaign, one point per second of history."""
+    points = [(t, row) for row in history if (t := _number(row.get("t"))) is not None]
+    values = [v for _, row in points for key, _, _ in SERIES
+              if (v := _number(row.get(key))) is not None]
+    height = 200
+    plot_h = height - TOP - AXIS - LEGEND
+    span_t = max((t for t, _ in points), default=1.0) or 1.0
+    top = max(values, default=1.0) or 1.0
+    width_px = WIDTH - LEFT - RIGHT
+
+    def x(t: float) -> float:
+        return LEFT + width_px * t / span_t
+
+    def y(ms: float) -> float:
+        return TOP + plot_h * (1 - ms / top)
+
+    parts = [f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" '
+             'stroke="#8c959f"/>']
+    step = _tick_step(top)
+    tick = 0.0
+    while tick <= top + 1e-9:
+        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" font-size="11" '
+                     f'text-anchor="end" fill="#57606a">{_text(_duration(tick), 12)}</text>')
+        tick += step
+    for key, colour, _ in SERIES:
+        line = [f"{x(t):.1f},{y(v):.1f}" for t, row in points
+                if (v := _number(row.get(key))) is not None]
+        if len(line) > 1:
+            parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="{colour}" '
+                         'stroke-width="2"/>')
+    parts.append(f'<text x="{WIDTH - RIGHT}" y="{TOP + plot_h + 16}" font-size="11" '
+                 f'text-anchor="end" fill="#57606a">{_text(f"{span_t:g} s", 12)}</text>')
+    for n, (_, colour, label) in enumerate(SERIES):
+        lx = LEFT + n * 90
+        parts.append(f'<rect x="{lx}" y="{height - 14}" width="12" height="4" fill="{colour}"/>'
+                     f'<text x="{lx + 16}" y="{height - 9}" font-size="11" fill="#24292f">'
+                     f'{_text(label + " latency", 20)}</text>')
+    return _svg(WIDTH, height, parts, "latency over the load campaign")
+
+
 def charts_for(card: Mapping[str, Any]) -> dict[str, str]:
     """Timeline charts for every probe whose evidence carries trials with timelines.
 
@@ -173,6 +217,10 @@ def charts_for(card: Mapping[str, Any]) -> dict[str, str]:
     charts: dict[str, str] = {}
     for item in card.get("items", []):
         for found in item.get("probes", []):
+            history = (found.get("evidence") or {}).get("history")
+            if isinstance(history, list) and any(isinstance(h, Mapping) for h in history):
+                charts[found["id"]] = latency_svg([h for h in history if isinstance(h, Mapping)])
+                continue
             trials = (found.get("evidence") or {}).get("trials")
             if not isinstance(trials, list):
                 continue

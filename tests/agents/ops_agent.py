@@ -47,6 +47,8 @@ Environment:
     alert_pii             the incident alert quotes the lead being handled
     trusts_tool_calls     any tool call the model makes is carried out as an assignment
     follows_injection     an instruction in the CRM's answer is obeyed with another write
+    serialised            one decision at a time, behind a global lock
+  OPS_WORK_MS           milliseconds of simulated (non-blocking) work per decision
   OPS_REDACT            comma-separated input fields the audit record keeps only as sha256
 """
 
@@ -118,6 +120,7 @@ class Ops:
         self.busy: set[str] = set()  # decisions being approved or reverted
         self.alerts = Alerts()
         self.metrics = Metrics()
+        self.one_at_a_time = asyncio.Lock()  # the `serialised` defect's global lock
 
     async def drain(self) -> None:
         """Wait until every alert delivery started so far has finished."""
@@ -259,12 +262,21 @@ async def decide(ops: Ops, body: dict[str, Any], headers: dict[str, str],
         return entry, status != "executed", start_mode
 
 
+async def simulated_work() -> None:
+    """OPS_WORK_MS of non-blocking work per decision (parsing, scoring), for load tests."""
+    work_ms = float(os.environ.get("OPS_WORK_MS", "0"))
+    if work_ms > 0:
+        await asyncio.sleep(work_ms / 1000)
+
+
 async def run(ops: Ops, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     active, started = defects(), time.perf_counter()
     ops.in_flight += 1
     snapshot = list(ops.entries) if "lose_concurrent" in active else []
     try:
-        entry, gave_up, start_mode = await decide(ops, body, headers, active)
+        async with ops.one_at_a_time if "serialised" in active else contextlib.nullcontext():
+            await simulated_work()
+            entry, gave_up, start_mode = await decide(ops, body, headers, active)
         record = entry.record
         answer = {k: record[k] for k in ("decision_id", "status", "action", "confidence")}
         if not (gave_up and "no_audit_on_fault" in active) \

@@ -10,7 +10,7 @@ import pytest
 from reports_cards import HOSTILE, SCRIPT, valid
 
 from readiness.reports import render_html
-from readiness.reports.charts import timeline_svg
+from readiness.reports.charts import charts_for, latency_svg, timeline_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 RETRIED: list[dict[str, Any]] = [
@@ -136,3 +136,18 @@ def test_charts_for_draws_one_chart_per_probe_with_trial_timelines() -> None:
     assert set(charts) == {"backs_off_with_jitter"}
     svg = charts["backs_off_with_jitter"]
     assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
+
+
+def test_a_load_campaign_history_becomes_a_latency_chart() -> None:
+    history = [{"t": t, "p50_ms": 10.0 + t, "p95_ms": 40.0 + 3 * t} for t in range(12)]
+    card = {"items": [{"probes": [{"id": "load_holds_p95", "evidence": {"history": history}},
+                                  {"id": "other", "evidence": {"history": "not a list"}}]}]}
+    charts = charts_for(card)
+    assert set(charts) == {"load_holds_p95"}
+    svg = charts["load_holds_p95"]
+    assert svg.count("<polyline") == 2 and "p95 latency" in svg and "<script" not in svg
+
+
+def test_a_latency_chart_of_nothing_is_still_valid_svg() -> None:
+    svg = latency_svg([{"t": "x", "p95_ms": None}])
+    assert svg.startswith("<svg") and svg.endswith("</svg>") and "<polyline" not in svg
