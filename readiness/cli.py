@@ -74,7 +74,28 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("--fault", action="append", default=[], metavar="SPEC",
                        help="inject a fault, e.g. rate_limit:retry_after=2,first=3 or "
                        "server_error:status=502,p=0.1 (repeatable; see `readiness proxy --help`)")
+
+    record = commands.add_parser(
+        "record", help="capture the agent's real upstream traffic as vcrpy cassettes, secrets "
+        "and personal data scrubbed", description="Start the agent as a run does, invoke it "
+        "with scenario records, and write each upstream's traffic to OUT/NAME.yaml, a vcrpy "
+        'cassette that target = "cassette:OUT/NAME.yaml" serves back. Exit 0 when a cassette '
+        "was written, 1 when nothing could be recorded.")
+    record.add_argument("--config", type=Path, help="readiness.toml or pyproject.toml (default: "
+                        "./readiness.toml, else [tool.readiness] in ./pyproject.toml)")
+    record.add_argument("--out", type=Path, default=Path("cassettes"),
+                        help="cassette folder (default: cassettes/)")
+    record.add_argument("--upstream", action="append", metavar="NAME", help="record only this "
+                        "upstream (repeatable; default: every one whose target is not a cassette)")
+    record.add_argument("--invocations", type=_positive, default=5, metavar="N",
+                        help="how many times to invoke the agent (default 5)")
     return parser
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number >= 1")
+    return int(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "record":
+            return _record(args)
         return _proxy(args)
     except ReadinessUsageError as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
@@ -127,6 +150,38 @@ def _proxy(args: argparse.Namespace) -> int:
         raise ReadinessUsageError(f"cannot listen on {args.listen}: {exc.strerror or exc}; "
                                   "choose another --listen HOST:PORT") from None
     return EXIT_READY
+
+
+def _record(args: argparse.Namespace) -> int:
+    from readiness.chaos._recording import RecordingFailed, record
+
+    config = load_config(args.config)
+    try:
+        result = record(config, args.out, upstreams=args.upstream,
+                        invocations=args.invocations)
+    except RecordingFailed as exc:
+        print(f"readiness record: nothing recorded: {exc}", file=sys.stderr)
+        return EXIT_NOT_READY
+    for upstream in result.upstreams:
+        scrubbed = ", ".join(f"{count} {kind}" for kind, count in sorted(upstream.scrubbed.items())
+                             if count and kind != "undecoded")
+        left_out = (f"; {upstream.skipped} exchange(s) left out (no answer, or the target "
+                    "could not be reached)" if upstream.skipped else "")
+        if upstream.path is None:
+            print(f"{upstream.name}: no traffic recorded, no cassette written{left_out}")
+            continue
+        print(f"{upstream.name}: {upstream.interactions} interaction(s) -> {upstream.path}"
+              + (f" (scrubbed: {scrubbed})" if scrubbed else "") + left_out)
+        if upstream.scrubbed.get("undecoded"):
+            print(f"{upstream.name}: warning: {upstream.scrubbed['undecoded']} response(s) kept "
+                  "a content encoding vcrpy cannot decode, so no rule could scrub them; check "
+                  "the cassette before sharing it", file=sys.stderr)
+    for note in result.notes:
+        print(f"readiness record: note: {note}", file=sys.stderr)
+    if result.failures:
+        print(f"readiness record: {len(result.failures)} of {result.invocations} invocation(s) "
+              f"were not answered 2xx, first: {result.failures[0]}", file=sys.stderr)
+    return EXIT_READY if any(u.path for u in result.upstreams) else EXIT_NOT_READY
 
 
 if __name__ == "__main__":  # pragma: no cover

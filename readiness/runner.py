@@ -168,6 +168,7 @@ async def _bring_up(config: Config, out_dir: Path, recorder: Recorder,
     env = dict(os.environ)
     upstreams = UpstreamSet(config, out_dir, recorder, env)
     stack.push_async_callback(upstreams.close)
+    stack.callback(lambda: notes.extend(upstreams.cassette_notes()))  # at the end of the run
     env.update(await upstreams.start(in_process=bool(config.agent.app)))
     sink = AlertSink()
     await stack.enter_async_context(sink)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from readiness.chaos.messages import Handler
 from readiness.chaos.proxy import RecordingProxy
@@ -13,6 +14,9 @@ from readiness.chaos.server import HttpServer
 from readiness.config import Config, ConfigError
 from readiness.config.model import UpstreamConfig
 from readiness.lifecycle import ManagedProcess, free_port
+
+if TYPE_CHECKING:
+    from readiness.chaos.cassette import CassetteReplay
 
 
 class UpstreamSet:
@@ -30,6 +34,7 @@ class UpstreamSet:
         self.schedule = FaultSchedule()
         self._stack = contextlib.AsyncExitStack()
         self.processes: list[ManagedProcess] = []
+        self.cassettes: dict[str, CassetteReplay] = {}  # cassette: targets, by upstream
 
     async def start(self, *, in_process: bool = False) -> dict[str, str]:
         """Start everything; returns the environment variables to hand the agent.
@@ -58,6 +63,9 @@ class UpstreamSet:
             if upstream.target == "sim:openai":
                 handlers[upstream.name] = OpenAISimulator(seed=upstream.seed)
                 bases[upstream.name] = invalid_base_url(upstream.name)
+            elif upstream.target.startswith("cassette:"):
+                handlers[upstream.name] = self._cassette(upstream)
+                bases[upstream.name] = invalid_base_url(upstream.name, "")
             else:
                 target, _ = await self._target(upstream)
                 handlers[upstream.name] = HttpTarget(target)
@@ -77,10 +85,9 @@ class UpstreamSet:
             await self._stack.enter_async_context(server)
             return server.url, "/v1"
         if upstream.target.startswith("cassette:"):
-            raise ConfigError(self.config.path, f"[upstreams.{upstream.name}] target",
-                              "a URL or sim:openai", repr(upstream.target),
-                              "cassette replay is not available in this version of "
-                              "agent-readiness; record the upstream's URL or use sim:openai")
+            server = HttpServer(self._cassette(upstream))
+            await self._stack.enter_async_context(server)
+            return server.url, ""
         if upstream.start is None:
             return upstream.target, ""
         port = free_port()
@@ -94,6 +101,37 @@ class UpstreamSet:
         await process.wait_healthy(target.rstrip("/") + (upstream.health or "/"),
                                    upstream.startup_timeout_s)
         return target, ""
+
+    def _cassette(self, upstream: UpstreamConfig) -> CassetteReplay:
+        """The replay handler of a `cassette:PATH` target; a bad file is a ConfigError."""
+        from readiness.chaos.cassette import CassetteError, CassetteReplay, Scrubber
+
+        path = self.config.root / upstream.target.removeprefix("cassette:")
+        scrubber = Scrubber(upstream.scrub, pii=self.config.data.pii)
+        try:
+            replay = CassetteReplay.from_file(path, scrubber=scrubber)
+        except CassetteError as exc:
+            raise ConfigError(
+                self.config.path, f"[upstreams.{upstream.name}] target",
+                "a vcrpy cassette file (YAML, or JSON) with recorded interactions",
+                f"{path}: {exc}",
+                f"record one with `readiness record --config {self.config.path.name} --out "
+                f'cassettes`, then write target = "cassette:cassettes/{upstream.name}.yaml"'
+            ) from None
+        self.cassettes[upstream.name] = replay
+        return replay
+
+    def cassette_notes(self) -> list[str]:
+        """Plain-English notes on requests no cassette interaction matched."""
+        notes = []
+        for name, replay in self.cassettes.items():
+            if replay.unmatched:
+                missed = ", ".join(f"{route} ({count}x)" for route, count
+                                   in replay.unmatched.most_common(3))
+                notes.append(f"upstream {name!r}: {sum(replay.unmatched.values())} request(s) "
+                             f"matched no interaction in {replay.source} and got 404: {missed}; "
+                             "record the cassette again with `readiness record`")
+        return notes
 
     async def close(self) -> None:
         await self._stack.aclose()

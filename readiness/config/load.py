@@ -64,6 +64,21 @@ def _writes(value: Any, where: f.Where) -> tuple[str, ...]:
     return items
 
 
+def _scrub(value: Any, where: f.Where) -> tuple[str, ...]:
+    from readiness.chaos._scrub import parse_rule
+
+    rules = f.string_list(value, where)
+    for rule in rules:
+        try:
+            parse_rule(rule)
+        except ValueError as exc:
+            raise where.error('scrub rules such as "header:X-Secret", "query:sig", '
+                              '"json:customer.email", "json:$.customer.email" or "regex:PATTERN"',
+                              f.Found(f"{rule!r} ({exc})"),
+                              'write scrub = ["header:X-Secret", "json:customer.email"]') from None
+    return rules
+
+
 def _source(value: Any, where: f.Where) -> str:
     text = f.nonempty_string(value, where)
     if text == "faker" or re.match(r"^(jsonl|csv):.+", text):
@@ -117,6 +132,7 @@ _UPSTREAM: Spec = {
     "health": f.Field(f.nonempty_string),
     "startup_timeout_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
     "seed": f.Field(f.number(0, integer=True), default=0),
+    "scrub": f.Field(_scrub, default=()),
 }
 _SCENARIO: Spec = {
     "source": f.Field(_source, default="faker"),
@@ -124,6 +140,8 @@ _SCENARIO: Spec = {
     "seed": f.Field(f.number(0, integer=True), default=0),
     "volume_per_day": f.Field(f.number(1, integer=True)),
     "locale": f.Field(f.nonempty_string, default="en_US"),
+    "unique": f.Field(f.string_list, default=()),
+    "on_bad_record": f.Field(f.choice("fail", "skip"), default="fail"),
 }
 _LOAD: Spec = {
     "users": f.Field(f.number(1, integer=True), default=10),
@@ -132,6 +150,7 @@ _LOAD: Spec = {
     "max_error_rate": f.Field(f.number(0, 1), default=0.01),
     "faults": f.Field(_faults, default={}),
     "peak_factor": f.Field(f.number(1), default=3.0),
+    "workers": f.Field(f.number(0, integer=True), default=0),
 }
 _ALERTS: Spec = {
     "env": f.Field(_env_name, default="ALERT_WEBHOOK_URL"),
@@ -274,7 +293,7 @@ def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
         path=file.resolve(), root=root, agent=agent,
         auth=AuthConfig(**_section(file, data, "auth", _AUTH, prefix)),
         upstreams=upstreams,
-        scenario=ScenarioConfig(**_section(file, data, "scenario", _SCENARIO, prefix)),
+        scenario=_scenario(file, data, prefix),
         load=LoadConfig(**load),
         alerts=AlertsConfig(**_section(file, data, "alerts", _ALERTS, prefix)),
         version=VersionConfig(**_section(file, data, "version", _VERSION, prefix)),
@@ -285,6 +304,19 @@ def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
         security=SecurityConfig(**security),
         gate=GateConfig(**_section(file, data, "gate", _GATE, prefix)),
     )
+
+
+def _scenario(file: Path, data: Mapping[str, Any], prefix: str) -> ScenarioConfig:
+    scenario = ScenarioConfig(**_section(file, data, "scenario", _SCENARIO, prefix))
+    fields = list(scenario.faker_fields)
+    for name in scenario.unique if scenario.source == "faker" else ():
+        if name not in fields:
+            close = difflib.get_close_matches(name, fields, n=1)
+            raise ConfigError(file, f"[{prefix}scenario] unique", "names of scenario fields "
+                              f"({', '.join(fields)})", repr(name),
+                              f"rename it to {close[0]!r}" if close
+                              else f"add {name} to [scenario] fields, or remove it from unique")
+    return scenario
 
 
 def _data(file: Path, data: Mapping[str, Any], prefix: str,

@@ -43,6 +43,11 @@ class UpstreamConfig:
     health: str | None = None
     startup_timeout_s: float = 30.0
     seed: int = 0
+    scrub: tuple[str, ...] = ()  # extra rules for cassettes ("header:X", "json:k", "regex:...")
+
+
+DEFAULT_SCENARIO_FIELDS: Mapping[str, str] = {"name": "name", "email": "email",
+                                               "message": "sentence"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,13 @@ class ScenarioConfig:
     seed: int = 0
     volume_per_day: int | None = None
     locale: str = "en_US"
+    unique: tuple[str, ...] = ()  # faker fields whose values must never repeat
+    on_bad_record: str = "fail"  # a malformed JSONL/CSV record: "fail" the run, or "skip" it
+
+    @property
+    def faker_fields(self) -> Mapping[str, str]:
+        """Field name -> Faker provider: `fields`, or the defaults when none are declared."""
+        return self.fields or DEFAULT_SCENARIO_FIELDS
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class LoadConfig:
     max_error_rate: float = 0.01
     faults: Mapping[str, float] = field(default_factory=dict)
     peak_factor: float = 3.0
+    workers: int = 0  # Locust worker processes beside the master (0: one process)
 
 
 @dataclass(frozen=True)

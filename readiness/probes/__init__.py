@@ -6,6 +6,8 @@ from readiness.probes import (
     docs,
     error_handling,
     error_handling_observe,
+    load,
+    load_observe,
     monitoring,
     monitoring_observe,
     owner,
@@ -20,6 +22,6 @@ from readiness.probes import (
 )
 
 __all__ = ["audit", "audit_observe", "docs", "error_handling", "error_handling_observe",
-           "monitoring", "monitoring_observe", "owner",
+           "load", "load_observe", "monitoring", "monitoring_observe", "owner",
            "rollback", "rollback_observe", "security", "security_agency", "security_observe",
            "security_pii", "security_static", "versioning"]

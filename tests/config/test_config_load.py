@@ -47,6 +47,8 @@ source = "jsonl:data/leads.jsonl"
 fields = { name = "name", email = "email", company = "company", message = "paragraph" }
 seed = 7
 volume_per_day = 50000
+unique = ["email"]
+on_bad_record = "skip"
 
 [load]
 users = 20
@@ -145,6 +147,7 @@ def test_scenario_and_load(full: Config) -> None:
     assert (scenario.source, scenario.seed, scenario.volume_per_day, scenario.locale) == (
         "jsonl:data/leads.jsonl", 7, 50000, "en_US")
     assert scenario.fields["message"] == "paragraph"
+    assert (scenario.unique, scenario.on_bad_record) == (("email",), "skip")
     load = full.load
     assert (load.users, load.duration_s, load.p95_ms, load.max_error_rate) == (
         20, 5400.0, 2000.0, 0.01)
@@ -195,6 +198,7 @@ def test_minimal_config_takes_every_default(write_config: WriteConfig) -> None:
     assert (config.auth.invoke_token, config.auth.operator_token) == (None, None)
     assert config.upstreams == {}
     assert (config.scenario.source, config.scenario.seed) == ("faker", 0)
+    assert (config.scenario.unique, config.scenario.on_bad_record) == ((), "fail")
     assert (config.load.users, config.load.duration_s, config.load.faults) == (10, 20.0, {})
     assert (config.alerts.env, config.alerts.within_s) == ("ALERT_WEBHOOK_URL", 30.0)
     assert config.version.files == ()
