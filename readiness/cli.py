@@ -1,4 +1,7 @@
-"""The `readiness` command: run, proxy. Exit codes: 0 ready, 1 not ready, 2 usage, 3 harness."""
+"""The `readiness` command: run, load, record, proxy.
+
+Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 the harness failed.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from readiness import __version__
 from readiness.config import ReadinessUsageError, load_config
 from readiness.items import ITEM_KEYS
+
+if TYPE_CHECKING:
+    from readiness.runner import RunResult
 
 EXIT_READY, EXIT_NOT_READY, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 
@@ -89,7 +96,40 @@ def build_parser() -> argparse.ArgumentParser:
                         "upstream (repeatable; default: every one whose target is not a cassette)")
     record.add_argument("--invocations", type=_positive, default=5, metavar="N",
                         help="how many times to invoke the agent (default 5)")
+    load = commands.add_parser(
+        "load", help="run item 7's Locust load campaign alone and write its scorecard",
+        description="Replay scenario records through the agent with Locust while the proxies "
+        "inject the [load] fault rates, then judge p95 latency, error rate, throughput against "
+        "the declared peak and audit loss. The gate of this scorecard is item 7 alone. "
+        "--workers N runs a Locust master and N local workers; the README shows workers on "
+        "other machines.")
+    load.add_argument("--config", type=Path, help="readiness.toml or pyproject.toml (default: "
+                      "./readiness.toml, else [tool.readiness] in ./pyproject.toml)")
+    load.add_argument("--out", type=Path, default=Path("readiness-report"),
+                      help="output folder (default: readiness-report/)")
+    load.add_argument("--users", type=_positive, help="concurrent users (default: [load] users)")
+    load.add_argument("--duration", type=_seconds, help='how long, e.g. "20s", "2m" (default: '
+                      "[load] duration)")
+    load.add_argument("--workers", type=_whole, help="Locust worker processes beside the master "
+                      "(default: [load] workers, 0 = one process)")
+    load.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     return parser
+
+
+def _seconds(value: str) -> float:
+    from readiness.config.fields import Where, duration
+
+    try:
+        return duration(value, Where("--duration", "--duration"))
+    except Exception:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a duration such as 20s, 2m or "
+                                         "1h30m") from None
+
+
+def _whole(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number >= 0")
+    return int(value)
 
 
 def _positive(value: str) -> int:
@@ -105,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "record":
             return _record(args)
+        if args.command == "load":
+            return _load(args)
         return _proxy(args)
     except ReadinessUsageError as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
@@ -121,11 +163,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from readiness.reports import render_terminal, write_reports
     from readiness.runner import run
 
     config = load_config(args.config)
-    result = run(config, args.out, only=args.only, today=args.today)
+    return _report(run(config, args.out, only=args.only, today=args.today), args)
+
+
+def _load(args: argparse.Namespace) -> int:
+    """Item 7 alone, with --users/--duration/--workers over [load]; its gate is item 7."""
+    import dataclasses
+
+    from readiness.runner import run
+
+    config = load_config(args.config)
+    changes = {key: value for key, value in (("users", args.users),
+                                             ("duration_s", args.duration),
+                                             ("workers", args.workers)) if value is not None}
+    config = dataclasses.replace(
+        config, load=dataclasses.replace(config.load, **changes),
+        gate=dataclasses.replace(config.gate, required=("load",)))
+    return _report(run(config, args.out, only={"load"}), args)
+
+
+def _report(result: RunResult, args: argparse.Namespace) -> int:
+    from readiness.reports import render_terminal, write_reports
+
     paths = write_reports(result.card, args.out)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)

@@ -1,0 +1,90 @@
+"""Item 7 against the purpose-built ops agent as a process: a short Locust campaign each.
+
+The agent spends OPS_WORK_MS = 200 ms per decision without blocking, so eight users
+reach about 8 / 0.25 s = 30 requests/s with the harness's own overhead (the whole
+pipeline carries about 60 req/s on this two-core machine); the thresholds ask for
+10 req/s and p95 under 800 ms. Behind a global lock (`serialised`) it cannot pass
+5 req/s and its p95 is about 8 x 200 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from agent_configs import AGENTS, ConfigWriter
+
+from readiness.config import load_config
+from readiness.lifecycle import ManagedProcess, free_port
+from readiness.runner import run
+
+CRM = Path(__file__).resolve().parents[2] / "examples" / "crm" / "crm_api.py"
+CASES = [
+    ("well_behaved", "", {"load_holds_p95": "pass", "load_error_rate_within_limit": "pass",
+                          "load_meets_peak_throughput": "pass",
+                          "load_loses_no_audit_record": "pass"}),
+    ("serialised", "serialised", {"load_holds_p95": "fail", "load_meets_peak_throughput": "fail",
+                                  "load_error_rate_within_limit": "pass"}),
+    ("loses_records", "lose_concurrent", {"load_loses_no_audit_record": "fail",
+                                          "load_error_rate_within_limit": "pass"}),
+]
+
+
+@pytest.fixture(scope="module")
+def crm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The example CRM as a process for the whole module, stopped by its PID."""
+    port = free_port()
+    logs = tmp_path_factory.mktemp("crm")
+    process = ManagedProcess("the example CRM", f"{sys.executable} {CRM} --port {{port}}",
+                             cwd=logs, log_path=logs / "crm.log", env=dict(os.environ), port=port)
+    process.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        asyncio.run(process.wait_healthy(url + "/health", 30))
+        yield url
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize(("defects", "expected"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_load_defects_are_judged(defects: str, expected: dict[str, str], crm_url: str,
+                                 write_config: ConfigWriter, tmp_path: Path) -> None:
+    config = load_config(write_config(
+        f'start = "{sys.executable} {AGENTS / "ops_agent.py"} --port {{port}}"\n'
+        "deadline_s = 10",
+        f"""[agent.env]
+OPS_DEFECTS = "{defects}"
+OPS_WORK_MS = "200"
+[auth]
+invoke_token = "invoke-token"
+operator_token = "operator-token"
+[upstreams.llm]
+kind = "llm"
+target = "sim:openai"
+env = "LLM_BASE_URL"
+[upstreams.crm]
+kind = "tool"
+target = "{crm_url}"
+env = "CRM_BASE_URL"
+[scenario]
+volume_per_day = 288000
+[load]
+users = 8
+duration = "3s"
+p95_ms = 800
+max_error_rate = 0.01
+peak_factor = 3
+"""))
+    card = run(config, tmp_path / "out", only={"load"}).card
+    (item,) = [i for i in card["items"] if i["key"] == "load"]
+    probes = {p["id"]: p for p in item["probes"]}
+    assert {key: probes[key]["outcome"] for key in expected} == expected, {
+        key: probes[key]["message"] for key in probes}
+    assert item["status"] == ("pass" if not defects else "fail"), item["reason"]
+    if not defects:
+        assert probes["load_holds_p95"]["evidence"]["history"], "the latency chart's data"
