@@ -90,7 +90,13 @@ class ScenarioRecords(Iterator[Record]):
 
 
 def records(scenario: ScenarioConfig, root: Path) -> ScenarioRecords:
-    """Yield scenario input records; the same seed yields the same records on any day."""
+    """The scenario's input records, as an iterator that also tells what it skipped.
+
+    Faker: an endless stream; the same seed gives the same records on any day (Faker
+    is only called once per field, to fill pools; see `_faker_pools`). Unknown providers
+    or locales raise ScenarioError here. JSONL/CSV: the file's records in order, read
+    lazily; malformed ones fail or are skipped as `[scenario] on_bad_record` says.
+    """
     if scenario.source == "faker":
         from readiness.scenarios._faker_pools import field_makers
 

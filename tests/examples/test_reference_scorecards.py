@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from readiness.config import load_config
+from readiness.items import ITEM_KEYS
 from readiness.reports import validate_scorecard
 from readiness.runner import run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-BUILT = ("error_handling", "audit", "rollback", "monitoring", "versioning", "security", "docs",
-         "owner")
 
 
 @pytest.fixture
@@ -21,23 +21,29 @@ def tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENT_OPERATOR_TOKEN", "operator-token-for-tests")
 
 
-def _statuses(grade: str, out: Path) -> dict[str, str]:
+def _card(grade: str, out: Path) -> dict[str, Any]:
     card = run(load_config(EXAMPLES / grade / "readiness.toml"), out).card
     validate_scorecard(card)
-    assert card["verdict"] == "not_ready"
     assert not card["incomplete"], card["notes"]
+    return card
+
+
+def _statuses(card: dict[str, Any]) -> dict[str, str]:
     return {item["key"]: item["status"] for item in card["items"]}
 
 
-def test_production_grade_passes_every_built_item(tokens: None, tmp_path: Path) -> None:
-    statuses = _statuses("production", tmp_path)
-    assert {key: statuses[key] for key in BUILT} == dict.fromkeys(BUILT, "pass")
-    assert {s for k, s in statuses.items() if k not in BUILT} == {"not_run"}
+def test_production_grade_passes_all_nine_items_and_is_ready(tokens: None,
+                                                              tmp_path: Path) -> None:
+    card = _card("production", tmp_path)
+    assert _statuses(card) == dict.fromkeys(ITEM_KEYS, "pass"), [
+        (i["key"], i["reason"]) for i in card["items"] if i["status"] != "pass"]
+    assert card["verdict"] == "ready"
 
 
-def test_demo_grade_fails_every_built_item(tokens: None, tmp_path: Path) -> None:
-    statuses = _statuses("demo", tmp_path)
-    assert {key: statuses[key] for key in BUILT} == dict.fromkeys(BUILT, "fail")
+def test_demo_grade_fails_all_nine_items(tokens: None, tmp_path: Path) -> None:
+    card = _card("demo", tmp_path)
+    assert _statuses(card) == dict.fromkeys(ITEM_KEYS, "fail")
+    assert card["verdict"] == "not_ready"
 
 
 def test_in_process_production_agent_passes_item_1_through_respx(
