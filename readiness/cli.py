@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "[load] duration)")
     load.add_argument("--workers", type=_whole, help="Locust worker processes beside the master "
                       "(default: [load] workers, 0 = one process)")
+    load.add_argument("--capacity", action="store_true", help="also run a stepped campaign "
+                      "(users x1/4 to x4) and state the highest rate held within the thresholds")
     load.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     return parser
 
@@ -178,7 +180,9 @@ def _load(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     changes = {key: value for key, value in (("users", args.users),
                                              ("duration_s", args.duration),
-                                             ("workers", args.workers)) if value is not None}
+                                             ("workers", args.workers),
+                                             ("capacity", args.capacity or None))
+               if value is not None}
     config = dataclasses.replace(
         config, load=dataclasses.replace(config.load, **changes),
         gate=dataclasses.replace(config.gate, required=("load",)))

@@ -151,6 +151,7 @@ _LOAD: Spec = {
     "faults": f.Field(_faults, default={}),
     "peak_factor": f.Field(f.number(1), default=3.0),
     "workers": f.Field(f.number(0, integer=True), default=0),
+    "capacity": f.Field(f.boolean, default=False),
 }
 _ALERTS: Spec = {
     "env": f.Field(_env_name, default="ALERT_WEBHOOK_URL"),

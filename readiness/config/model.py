@@ -75,6 +75,7 @@ class LoadConfig:
     faults: Mapping[str, float] = field(default_factory=dict)
     peak_factor: float = 3.0
     workers: int = 0  # Locust worker processes beside the master (0: one process)
+    capacity: bool = False  # also run a stepped campaign to find the highest rate held
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ campaign's statistics against `[load]`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,12 +46,29 @@ class AuditCheck:
 
 
 @dataclass(frozen=True)
+class CapacityStep:
+    users: int
+    rps: float
+    p95_ms: float | None
+    error_rate: float
+    held: bool
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A stepped campaign: each step's figures, and the best rate held within thresholds."""
+
+    steps: tuple[CapacityStep, ...]
+    best_rps: float | None
+
+
+@dataclass(frozen=True)
 class LoadObservations:
     thresholds: Thresholds
     campaign: Any = None  # readiness.load.CampaignResult
     audit: AuditCheck | None = None
     faults: Mapping[str, float] = field(default_factory=dict)
-    capacity: Any = None  # readiness.load.CapacityResult, when a stepped campaign ran
+    capacity: Capacity | None = None  # when [load] capacity asked for a stepped campaign
     unavailable: str | None = None
 
 
@@ -170,3 +188,27 @@ def load_loses_no_audit_record(obs: LoadObservations) -> Finding:
                       missing=list(audit.missing[:10]), **evidence)
     return passed(f"all {audit.acknowledged} acknowledged decisions have their audit record",
                   **evidence)
+
+
+@probe(ITEM, blocking=False, title="Measured capacity covers the declared peak",
+       why="Knowing the rate where latency or errors break is what lets a team plan headroom "
+           "before launch instead of discovering it during the first busy hour.",
+       fix="If capacity is under the peak, find the bottleneck the stepped campaign exposed "
+           "(the step where p95 or errors broke) or scale out before launch.")
+def load_capacity_covers_peak(obs: LoadObservations) -> Finding:
+    if obs.capacity is None:
+        return not_applicable("no stepped campaign ran (set [load] capacity = true or pass "
+                              "--capacity to readiness load)")
+    steps = [dataclasses.asdict(s) for s in obs.capacity.steps]
+    best, peak = obs.capacity.best_rps, obs.thresholds.peak_rps
+    evidence: dict[str, Any] = {"steps": steps, "capacity_rps": best, "peak_rps": peak}
+    if best is None:
+        return failed("no step of the stepped campaign held the thresholds", **evidence)
+    if peak is None:
+        return passed(f"the agent held {best:.1f} req/s within the thresholds (no declared "
+                      "peak to compare with)", **evidence)
+    if best < peak:
+        return failed(f"the agent held at most {best:.1f} req/s within the thresholds, under "
+                      f"the declared peak of {peak:.1f} req/s", **evidence)
+    return passed(f"the agent held {best:.1f} req/s within the thresholds: "
+                  f"{best / peak:.1f}x the declared peak of {peak:.1f} req/s", **evidence)

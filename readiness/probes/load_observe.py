@@ -22,12 +22,21 @@ from readiness.chaos.faults import Fault
 from readiness.chaos.schedule import Rule
 from readiness.context import RunContext
 from readiness.probes._ops_api import fetch_record, list_since
-from readiness.probes.load import ITEM, AuditCheck, LoadObservations, Thresholds
+from readiness.probes.load import (
+    ITEM,
+    AuditCheck,
+    Capacity,
+    CapacityStep,
+    LoadObservations,
+    Thresholds,
+)
 from readiness.registry import observer
 
 CLOCK_SLACK = dt.timedelta(seconds=2)
 MAX_LOOKUPS = 2000  # one-by-one lookups when the list cannot be read
 LOOKUPS_AT_ONCE = 16
+STEP_FACTORS = (0.25, 0.5, 1, 2, 4)
+STEP_MIN_S = 3.0
 
 
 @observer(ITEM)
@@ -59,8 +68,32 @@ async def observe(ctx: RunContext) -> LoadObservations:
         ctx.notes.append(f"load: faults were not injected: {ctx.faults_unavailable}")
     with ctx.faults.active(*rules) if ctx.faults and rules else contextlib.nullcontext():
         result = await _campaign(spec)
-    audit = await check_audit(ctx, result.acknowledged, since)
-    return LoadObservations(thresholds, campaign=result, audit=audit, faults=dict(load.faults))
+        audit = await check_audit(ctx, result.acknowledged, since)
+        capacity = await find_capacity(spec, thresholds) if load.capacity else None
+    return LoadObservations(thresholds, campaign=result, audit=audit, faults=dict(load.faults),
+                            capacity=capacity)
+
+
+async def find_capacity(spec: Any, thresholds: Thresholds) -> Capacity:
+    """Step the users up (x1/4 to x4) until a step breaks a threshold; the best rate held."""
+    steps: list[CapacityStep] = []
+    for factor in STEP_FACTORS:
+        users = max(1, round(spec.users * factor))
+        if steps and users == steps[-1].users:
+            continue
+        step = dataclasses.replace(spec, users=users, spawn_rate=float(users),
+                                   duration_s=max(STEP_MIN_S, spec.duration_s / 2),
+                                   out_dir=spec.out_dir / f"capacity-{users}")
+        result = await _campaign(step)
+        held = (result.requests > 0 and result.p95_ms is not None
+                and result.p95_ms <= thresholds.p95_ms
+                and result.error_rate <= thresholds.max_error_rate)
+        steps.append(CapacityStep(users, round(result.rps, 1), result.p95_ms,
+                                  round(result.error_rate, 4), held))
+        if not held:
+            break
+    best = max((s.rps for s in steps if s.held), default=None)
+    return Capacity(tuple(steps), best)
 
 
 async def _campaign(spec: Any) -> Any:
