@@ -1,4 +1,4 @@
-"""The `readiness` command: run, load, record, proxy.
+"""The `readiness` command: run, load, record, proxy, keygen, verify.
 
 Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 the harness failed.
 """
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output folder (default: readiness-report/)")
     run.add_argument("--only", type=_only, help="comma-separated item keys to run; the others "
                      "are not_run and fail the gate")
+    run.add_argument("--sign", type=Path, metavar="KEY", help="also write "
+                     "scorecard.signed.json: an in-toto statement in a DSSE envelope signed "
+                     "with this Ed25519 private key (make one with `readiness keygen`)")
     run.add_argument("--today", type=_date, help=argparse.SUPPRESS)  # reproducible reruns
     run.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
@@ -96,6 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "upstream (repeatable; default: every one whose target is not a cassette)")
     record.add_argument("--invocations", type=_positive, default=5, metavar="N",
                         help="how many times to invoke the agent (default 5)")
+    keygen = commands.add_parser("keygen", help="make an Ed25519 key pair for signing "
+                                 "scorecards")
+    keygen.add_argument("--out", type=Path, default=Path("."), help="folder for NAME.key "
+                        "(private, mode 0600) and NAME.pub (default: here)")
+    keygen.add_argument("--name", default="readiness", help="file name stem (default readiness)")
+
+    verify = commands.add_parser("verify", help="check a signed scorecard: signature, "
+                                 "statement, components; exit 0 only when genuine and ready")
+    verify.add_argument("file", type=Path, metavar="SCORECARD", help="scorecard.signed.json")
+    verify.add_argument("--key", type=Path, help="the vendor's public key (NAME.pub)")
+    verify.add_argument("--components", type=Path, help="your own copy of the agent's "
+                        "component hashes (GET /version answer, a {path: digest} map or a "
+                        "scorecard.json) to check the scorecard is for that agent")
+
     load = commands.add_parser(
         "load", help="run item 7's Locust load campaign alone and write its scorecard",
         description="Replay scenario records through the agent with Locust while the proxies "
@@ -149,6 +166,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _record(args)
         if args.command == "load":
             return _load(args)
+        if args.command == "keygen":
+            from readiness.signing import keygen_command
+
+            return keygen_command(args.out, args.name)
+        if args.command == "verify":
+            from readiness.signing import verify_command
+
+            return verify_command(args.file, args.key, args.components)
         return _proxy(args)
     except ReadinessUsageError as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
@@ -168,7 +193,19 @@ def _run(args: argparse.Namespace) -> int:
     from readiness.runner import run
 
     config = load_config(args.config)
-    return _report(run(config, args.out, only=args.only, today=args.today), args)
+    if args.sign is not None:  # a bad key fails now, not after a long run
+        from readiness.signing import private_key_from_pem
+        from readiness.signing._keys import read_key_file
+
+        private_key_from_pem(read_key_file(args.sign, "the signing key"), str(args.sign))
+    result = run(config, args.out, only=args.only, today=args.today)
+    code = _report(result, args)
+    if args.sign is not None:
+        from readiness.signing import git_commit, sign_run_output
+
+        signed = sign_run_output(result.card, args.sign, args.out, git_commit(config.root))
+        print(f"signed: {signed}")
+    return code
 
 
 def _load(args: argparse.Namespace) -> int:

@@ -163,3 +163,44 @@ def test_proxy_command_forwards_injects_and_records_until_interrupted(
     assert proc.returncode == 0
     exchanges = [json.loads(line) for line in record.read_text().splitlines()]
     assert [(e["method"], e["path"], e["status"], e["fault"]) for e in exchanges] == expected
+
+
+def test_keygen_then_verify_a_signed_scorecard_through_the_cli(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from readiness.signing import sign_run_output
+
+    assert main(["keygen", "--out", str(tmp_path)]) == 0
+    key, pub = tmp_path / "readiness.key", tmp_path / "readiness.pub"
+    assert main(["keygen", "--out", str(tmp_path)]) == 2  # never overwrites a key
+    for card, expected in ((_card(ready=True), 0), (_card(ready=False), 1)):
+        signed = sign_run_output(card, key, tmp_path / f"out{expected}", None)
+        capsys.readouterr()
+        assert main(["verify", str(signed), "--key", str(pub)]) == expected
+        assert "VERIFIED:" in capsys.readouterr().out
+    data = bytearray(signed.read_bytes())
+    data[len(data) // 2] ^= 1
+    signed.write_bytes(bytes(data))
+    assert main(["verify", str(signed), "--key", str(pub)]) == 1
+    assert "NOT VERIFIED" in capsys.readouterr().err
+
+
+def _card(*, ready: bool) -> dict[str, Any]:
+    """A real scorecard with one item run; ready or not."""
+    import datetime as dt
+
+    from readiness.items import ITEMS
+    from readiness.results import Outcome, ProbeResult
+    from readiness.scorecard import build
+    from readiness.scoring import evaluate_gate, score_item
+
+    first = ITEMS[0]
+    items = [score_item(first, [ProbeResult(
+        id="holds", item=first.key, title="Holds", outcome=Outcome.PASS if ready
+        else Outcome.FAIL, message="m", evidence={}, remediation="r")], 7.0)]
+    items += [score_item(item, [], 7.0) for item in ITEMS[1:]]
+    moment = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+    return build(agent_name="lead-router", agent_version="1.4.0",
+                 components={"prompts/a.md": "sha256:" + "ab" * 32}, started=moment,
+                 finished=moment, items=items, gate=evaluate_gate(items, [first.key], 7.0),
+                 incomplete=False, notes=[], run={"config": "readiness.toml", "only": None,
+                                                  "duration_s": 1.0}, changes=None)
