@@ -55,8 +55,9 @@ def run_campaign(spec: CampaignSpec, *, cancel: threading.Event | None = None) -
         acknowledged.touch()
         return _result(spec, prefix, acknowledged, 0, incomplete=False, command=commands[0],
                        problems=[f"the scenario cannot make inputs: {exc}"])
-    processes = _start(spec, commands, out_dir)
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        _start(spec, commands, out_dir, processes)
         incomplete, problems = _supervise(spec, processes, cancel)
     finally:
         for process in processes:
@@ -102,14 +103,15 @@ def _commands(spec: CampaignSpec, prefix: Path, port: int) -> list[tuple[str, ..
     ]
 
 
-def _start(spec: CampaignSpec, commands: list[tuple[str, ...]],
-           out_dir: Path) -> list[subprocess.Popen[bytes]]:
-    """Start every process in its own session; output goes to locust*.out."""
+def _start(spec: CampaignSpec, commands: list[tuple[str, ...]], out_dir: Path,
+           processes: list[subprocess.Popen[bytes]]) -> None:
+    """Start every process in its own session, appending each to `processes` as it starts
+    (the caller stops those even if a later one fails); output goes to locust*.out."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("LOCUST_")}
     env[SPEC_ENV] = spec.wire()  # the token travels here, never on a command line
+    # Last on the path: it only helps a checkout that is not installed, and never shadows
     package_root = str(Path(readiness.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    processes: list[subprocess.Popen[bytes]] = []
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), package_root]))
     for index, command in enumerate(commands):
         role = f"worker:{index - 1}:{spec.workers}" if index else (
             "master" if spec.workers else "local")
@@ -119,7 +121,6 @@ def _start(spec: CampaignSpec, commands: list[tuple[str, ...]],
                 command, cwd=out_dir,  # no locust.conf or pyproject.toml of the user's
                 env={**env, PROCESS_ENV: role}, stdin=subprocess.DEVNULL, stdout=output,
                 stderr=subprocess.STDOUT, start_new_session=True))
-    return processes
 
 
 def _supervise(spec: CampaignSpec, processes: list[subprocess.Popen[bytes]],
@@ -153,9 +154,10 @@ def _supervise(spec: CampaignSpec, processes: list[subprocess.Popen[bytes]],
             problems.append("Locust did not stop after SIGINT; it was killed")
             return True, problems
         time.sleep(POLL_S)
+    workers_deadline = time.monotonic() + spec.stop_time_s + KILL_AFTER_S
     for worker in workers:  # the master told them to quit; give them their stop timeout
         with contextlib.suppress(subprocess.TimeoutExpired):
-            worker.wait(spec.stop_time_s + KILL_AFTER_S)
+            worker.wait(max(0.0, workers_deadline - time.monotonic()))
     return interrupted_at is not None, problems
 
 

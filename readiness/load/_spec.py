@@ -86,7 +86,9 @@ class CampaignSpec:
         """The JSON the Locust processes read from the environment (see locustfile.py)."""
         return json.dumps({
             "host": self.host, "method": self.invoke_method.upper(), "path": self.invoke_path,
-            "token": self.token, "scenario": dict(self.scenario),
+            "token": self.token,  # Locust runs in out_dir: relative file sources need a root
+            "scenario": {**self.scenario,
+                         "root": str(Path(self.scenario.get("root", ".")).resolve())},
             "rate_per_user": self.rate_per_user, "request_timeout_s": self.request_timeout_s,
             "record_pool": self.record_pool, "out_dir": str(self.out_dir.resolve()),
         })

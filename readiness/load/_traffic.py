@@ -110,6 +110,7 @@ class AckWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)  # a worker on another machine
         self._file: TextIO = path.open("a", encoding="utf-8", buffering=1 << 16)
 
     def write(self, request_id: str, decision_id: Any, status: Any) -> None:

@@ -3,8 +3,9 @@
 Only Locust's own processes import this file (`python -m locust -f locustfile.py`,
 started by `run_campaign`): Locust monkey-patches the standard library with
 gevent on import, so the harness never imports it. The campaign arrives as JSON
-in the READINESS_LOAD_SPEC environment variable (see CampaignSpec.wire), and
-this process's role as READINESS_LOAD_PROCESS ("local", "master", "worker:I:N").
+in the READINESS_LOAD_SPEC environment variable (see CampaignSpec.wire); a
+worker's share of the scenario records as READINESS_LOAD_PROCESS="worker:I:N"
+(worker I of N; without it, every worker sends the same records).
 """
 
 from __future__ import annotations
@@ -60,11 +61,20 @@ class InvokeUser(FastHttpUser):
                 response.failure(failure)
 
 
+def _role(environment: Environment) -> str:
+    """"master", "worker" or "local", as Locust was started (by the harness or by hand)."""
+    options = environment.parsed_options
+    if options is not None and (options.master or options.worker):
+        return "master" if options.master else "worker"
+    return ROLE
+
+
 def _build_traffic(environment: Environment, **_: Any) -> None:
     """Generate this process's records before the test starts (the master sends none)."""
     global _traffic
-    if ROLE != "master":
-        label = f"worker-{WORKER}" if ROLE == "worker" else "local"
+    role = _role(environment)
+    if role != "master":
+        label = f"worker-{WORKER}" if role == "worker" else "local"
         _traffic = Traffic(WIRE, worker=WORKER, workers=WORKERS, ack_label=label)
     # gevent's loop caches the time; without a refresh, the --run-time timer (armed next)
     # would count the seconds spent importing and generating records, and fire early
@@ -79,7 +89,7 @@ def _flush_acknowledgements(environment: Environment, **_: Any) -> None:
 def _finish(environment: Environment, **_: Any) -> None:
     """Stop users still running (Ctrl-C, SIGTERM), then write the final CSVs exactly."""
     runner = environment.runner
-    if ROLE != "worker" and runner is not None:
+    if _role(environment) != "worker" and runner is not None:
         if runner.state in (STATE_SPAWNING, STATE_RUNNING):
             runner.quit()
         _rewrite_csvs(environment)
