@@ -1,4 +1,4 @@
-"""The `readiness` command: run, load, record, proxy, keygen, verify.
+"""The `readiness` command: run, load, record, proxy, init, keygen, verify.
 
 Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 the harness failed.
 """
@@ -99,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "upstream (repeatable; default: every one whose target is not a cassette)")
     record.add_argument("--invocations", type=_positive, default=5, metavar="N",
                         help="how many times to invoke the agent (default 5)")
+    init = commands.add_parser("init", help="write a commented readiness.toml and docs "
+                               "skeletons for this repository (never overwrites a file)")
+    init.add_argument("--root", type=Path, default=Path("."), help="the agent's repository "
+                      "(default: here)")
+    init.add_argument("--no-input", action="store_true", help="ask nothing, even on a terminal; "
+                      "the owner stays a TODO for you to fill")
+
     keygen = commands.add_parser("keygen", help="make an Ed25519 key pair for signing "
                                  "scorecards")
     keygen.add_argument("--out", type=Path, default=Path("."), help="folder for NAME.key "
@@ -166,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _record(args)
         if args.command == "load":
             return _load(args)
+        if args.command == "init":
+            from readiness.init import init_command
+
+            return init_command(args.root, interactive=False if args.no_input else None)
         if args.command == "keygen":
             from readiness.signing import keygen_command
 
