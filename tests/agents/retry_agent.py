@@ -40,7 +40,9 @@ def _delay(retry: int) -> float:
     if policy == "immediate":
         return 0.0
     if policy == "linear":
-        return 0.3 * (retry + 1)
+        # a step small against the base: growth x1.25 then x1.2, far from exponential even
+        # when a loaded machine adds 100 ms to every gap
+        return 0.4 + 0.1 * retry
     return random.uniform(0, BASE_S * 2**retry)
 
 
