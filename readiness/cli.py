@@ -1,4 +1,4 @@
-"""The `readiness` command: run, load, record, proxy, init, keygen, verify.
+"""The `readiness` command: run, load, record, proxy, history, diff, init, keygen, verify.
 
 Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 the harness failed.
 """
@@ -19,6 +19,7 @@ from readiness.config import ReadinessUsageError, load_config
 from readiness.items import ITEM_KEYS
 
 if TYPE_CHECKING:
+    from readiness.config import Config
     from readiness.runner import RunResult
 
 EXIT_READY, EXIT_NOT_READY, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
@@ -99,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
                         "upstream (repeatable; default: every one whose target is not a cassette)")
     record.add_argument("--invocations", type=_positive, default=5, metavar="N",
                         help="how many times to invoke the agent (default 5)")
+    history = commands.add_parser("history", help="list the runs recorded in the history")
+    history.add_argument("--config", type=Path, help="the configuration whose [history] to read "
+                         "(default: ./readiness.toml)")
+    history.add_argument("--db", type=Path, help="the history database (default: [history] "
+                         "path, .readiness/history.db)")
+    history.add_argument("--limit", type=_positive, default=20, help="most recent N runs")
+
+    diff = commands.add_parser("diff", help="what got better or worse between two scorecards; "
+                               "exit 1 when anything regressed")
+    diff.add_argument("old", help="a scorecard.json, or a run id from `readiness history`")
+    diff.add_argument("new", help="a scorecard.json, or a run id from `readiness history`")
+    diff.add_argument("--config", type=Path, help="the configuration whose [history] run ids "
+                      "refer to (default: ./readiness.toml)")
+    diff.add_argument("--db", type=Path, help="the history database for run ids")
+
     init = commands.add_parser("init", help="write a commented readiness.toml and docs "
                                "skeletons for this repository (never overwrites a file)")
     init.add_argument("--root", type=Path, default=Path("."), help="the agent's repository "
@@ -173,6 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _record(args)
         if args.command == "load":
             return _load(args)
+        if args.command == "history":
+            from readiness.history import history_command
+
+            return history_command(_history_db(args), args.limit)
+        if args.command == "diff":
+            from readiness.diff import diff_command
+
+            return diff_command(args.old, args.new, _history_db(args))
         if args.command == "init":
             from readiness.init import init_command
 
@@ -210,7 +234,7 @@ def _run(args: argparse.Namespace) -> int:
 
         private_key_from_pem(read_key_file(args.sign, "the signing key"), str(args.sign))
     result = run(config, args.out, only=args.only, today=args.today)
-    code = _report(result, args)
+    code = _report(result, args, config)
     if args.sign is not None:
         from readiness.signing import git_commit, sign_run_output
 
@@ -234,13 +258,29 @@ def _load(args: argparse.Namespace) -> int:
     config = dataclasses.replace(
         config, load=dataclasses.replace(config.load, **changes),
         gate=dataclasses.replace(config.gate, required=("load",)))
-    return _report(run(config, args.out, only={"load"}), args)
+    return _report(run(config, args.out, only={"load"}), args, config)
 
 
-def _report(result: RunResult, args: argparse.Namespace) -> int:
+def _history_db(args: argparse.Namespace) -> Path:
+    """--db, else the configuration's [history] path, else .readiness/history.db."""
+    from readiness.history import history_path
+
+    if args.db is not None:
+        return Path(args.db)
+    if args.config is not None or Path("readiness.toml").is_file():
+        return history_path(load_config(args.config))
+    return Path(".readiness") / "history.db"
+
+
+def _report(result: RunResult, args: argparse.Namespace, config: Config) -> int:
+    from readiness.history import record_if_enabled
     from readiness.reports import render_terminal, write_reports
+    from readiness.reports.markdown import render_markdown
+    from readiness.reports.step_summary import write_step_summary
 
     paths = write_reports(result.card, args.out)
+    record_if_enabled(config, result.card)
+    write_step_summary(render_markdown(result.card))
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     print(render_terminal(result.card, color=color))

@@ -71,7 +71,10 @@ class ReadinessSession:
     def results(self, session: pytest.Session) -> dict[str, Any]:
         """Run the harness once, for the probes still selected, and write the reports."""
         if self.card is None:
+            from readiness.history import record_if_enabled
             from readiness.reports import write_reports
+            from readiness.reports.markdown import render_markdown
+            from readiness.reports.step_summary import write_step_summary
             from readiness.runner import run
 
             selected = [i for i in session.items if isinstance(i, ProbeItem)]
@@ -80,6 +83,8 @@ class ReadinessSession:
                          probe_ids={i.probe_id for i in selected})
             self.card = result.card
             self.paths = write_reports(self.card, self.out)
+            record_if_enabled(self.config, self.card)
+            write_step_summary(render_markdown(self.card))
             if self.card.get("incomplete"):
                 session.shouldstop = "the readiness run was interrupted"
         return self.card

@@ -28,6 +28,7 @@ from readiness.registry import Registry, load_probes
 from readiness.results import Finding, Outcome, ProbeResult
 from readiness.scorecard import build, component_changes, read_previous
 from readiness.scoring import ItemResult, evaluate_gate, score_item
+from readiness.waivers import WaiverBook, waiver_book
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,11 @@ async def run_async(config: Config, out_dir: Path, *, only: Collection[str] | No
 
     Never raises for agent misbehaviour: a dead or hostile agent turns the probes
     it affects into `error`. Cancellation (Ctrl-C) stops early and returns what
-    ran, marked incomplete.
+    ran, marked incomplete. `today` decides which waivers are in force (and what
+    date probes see); a broken waiver file raises ConfigError before anything starts.
     """
     registry = load_probes()
+    waivers = waiver_book(config.gate.waivers, {p.id for p in registry.probes()}, today)
     out_dir.mkdir(parents=True, exist_ok=True)
     previous_path = out_dir / "scorecard.json"
     started = dt.datetime.now(dt.UTC)
@@ -72,7 +75,7 @@ async def run_async(config: Config, out_dir: Path, *, only: Collection[str] | No
             if today is not None:
                 ctx.today = today
             for key in selected:
-                results[key] = await _run_item(registry, key, ctx, probe_ids, config)
+                results[key] = await _run_item(registry, key, ctx, probe_ids, config, waivers)
         except asyncio.CancelledError:
             _uncancel()
             incomplete = True
@@ -95,7 +98,7 @@ async def run_async(config: Config, out_dir: Path, *, only: Collection[str] | No
              "duration_s": round(time.monotonic() - clock, 2)},
         changes=component_changes(ctx.previous if ctx else None,
                                   ctx.previous_path if ctx else None, components),
-        data_handling=data_handling(config, recorder))
+        data_handling=data_handling(config, recorder), waivers=waivers.report())
     return RunResult(card, 0 if card["verdict"] == "ready" else 1)
 
 
@@ -139,7 +142,8 @@ def _not_run_reason(key: str, selected: Sequence[str], incomplete: bool, built: 
 
 
 async def _run_item(registry: Registry, key: str, ctx: RunContext,
-                    probe_ids: Collection[str] | None, config: Config) -> ItemResult:
+                    probe_ids: Collection[str] | None, config: Config,
+                    waivers: WaiverBook) -> ItemResult:
     probes = [p for p in registry.probes(key) if probe_ids is None or p.id in probe_ids]
     item = BY_KEY[key]
     if not probes:
@@ -157,7 +161,8 @@ async def _run_item(registry: Registry, key: str, ctx: RunContext,
         message = f"gathering observations failed: {type(exc).__name__}: {exc}"
         found: list[ProbeResult] = [p.result(Finding(Outcome.ERROR, message)) for p in probes]
         return score_item(item, found, config.gate.min_score)
-    return score_item(item, [p.evaluate(observations) for p in probes], config.gate.min_score)
+    found = [p.evaluate(observations) for p in probes]
+    return score_item(item, found, config.gate.min_score, waived=waivers.waive(key, found))
 
 
 async def _bring_up(config: Config, out_dir: Path, recorder: Recorder,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness import __version__
-from readiness.results import _plain
+from readiness.results import ProbeResult, _plain
 from readiness.scoring import GateResult, ItemResult
 
 SCHEMA_ID = "readiness.scorecard/v1"
@@ -24,8 +24,13 @@ def build(*, agent_name: str, agent_version: str | None, components: Mapping[str
           started: dt.datetime, finished: dt.datetime, items: Sequence[ItemResult],
           gate: GateResult, incomplete: bool, notes: Sequence[str], run: Mapping[str, Any],
           changes: Mapping[str, Any] | None,
-          data_handling: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The scorecard as plain JSON data, ready for the schema and the renderers."""
+          data_handling: Mapping[str, Any] | None = None,
+          waivers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The scorecard as plain JSON data, ready for the schema and the renderers.
+
+    `waivers` is the run's waiver report (`WaiverBook.report`); a waived probe
+    carries its waiver under `waived`.
+    """
     return {
         "schema": SCHEMA_ID,
         "harness": {"version": __version__},
@@ -40,13 +45,22 @@ def build(*, agent_name: str, agent_version: str | None, components: Mapping[str
                  "failed": list(gate.failed), "min_observed": gate.min_observed},
         "changes": _plain(changes) if changes is not None else None,
         "data_handling": _plain(data_handling) if data_handling is not None else None,
+        "waivers": _plain(waivers),
         "items": [
             {"id": r.item.id, "key": r.item.key, "title": r.item.title, "risk": r.item.risk,
              "question": r.item.question, "score": r.score, "status": r.status,
-             "reason": r.reason, "probes": [p.to_json() for p in r.probes]}
+             "reason": r.reason, "probes": [_probe_json(p, r.waived) for p in r.probes]}
             for r in items
         ],
     }
+
+
+def _probe_json(probe: ProbeResult, waived: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A probe's JSON, with the waiver that accepts its failure, if one does."""
+    data = probe.to_json()
+    if probe.id in waived:
+        data["waived"] = _plain(waived[probe.id])
+    return data
 
 
 def read_previous(path: Path) -> dict[str, Any] | None:

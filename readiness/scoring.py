@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from readiness.items import Item
 from readiness.results import Outcome, ProbeResult
@@ -21,6 +21,7 @@ class ItemResult:
     score: float
     reason: str
     probes: tuple[ProbeResult, ...]
+    waived: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # probe id -> waiver
 
 
 @dataclass(frozen=True)
@@ -38,40 +39,46 @@ class GateResult:
 
 
 def score_item(item: Item, probes: Sequence[ProbeResult], min_score: float,
-               not_run_reason: str | None = None) -> ItemResult:
+               not_run_reason: str | None = None,
+               waived: Mapping[str, Mapping[str, Any]] | None = None) -> ItemResult:
     """Score an item as OpenSSF Scorecard does: 0-10 from its weighted probes.
 
     Only pass/fail probes count toward the score. An item with nothing assessed
     is `not_run`; one whose probes errored is `error`; neither ever passes. A
-    failed blocking probe, or a score under `min_score`, fails the item.
+    failed blocking probe, or a score under `min_score`, fails the item. A failed
+    probe in `waived` (probe id -> the waiver accepting it) counts as passed.
     """
+    accepted = {p.id: waived[p.id] for p in probes
+                if waived and p.outcome is Outcome.FAIL and p.id in waived}
     assessed = [p for p in probes if p.outcome in (Outcome.PASS, Outcome.FAIL)]
     errors = [p for p in probes if p.outcome is Outcome.ERROR]
-    failures = [p for p in probes if p.outcome is Outcome.FAIL]
+    failures = [p for p in probes if p.outcome is Outcome.FAIL and p.id not in accepted]
     total = sum(p.weight for p in assessed)
-    score = round(10.0 * sum(p.weight for p in assessed if p.outcome is Outcome.PASS) / total, 1) \
-        if total else 0.0
+    counted = sum(p.weight for p in assessed if p.outcome is Outcome.PASS or p.id in accepted)
+    score = round(10.0 * counted / total, 1) if total else 0.0
+    note = f"; waived failures: {', '.join(accepted)}" if accepted else ""
 
     if not probes:
         return ItemResult(item, "not_run", 0.0,
                           not_run_reason or "not assessed: no probes for this item ran", ())
     blocking_failed = [p for p in failures if p.blocking]
     if blocking_failed or (assessed and score < min_score):
-        return ItemResult(item, "fail", score, _fail_reason(probes, failures, score, min_score),
-                          tuple(probes))
+        return ItemResult(item, "fail", score,
+                          _fail_reason(probes, failures, score, min_score) + note,
+                          tuple(probes), accepted)
     if errors:
         return ItemResult(item, "error", score,
                           f"{len(errors)} of {len(probes)} probes could not be assessed: "
-                          + _ids(errors), tuple(probes))
+                          + _ids(errors) + note, tuple(probes), accepted)
     if not assessed:
         return ItemResult(item, "not_run", 0.0,
                           "not assessed: every probe was not applicable to this agent",
                           tuple(probes))
-    passed = len(assessed) - len(failures)
-    reason = f"{passed} of {len(assessed)} probes passed"
+    passed = len(assessed) - len(failures) - len(accepted)
+    reason = f"{passed} of {len(assessed)} probes passed{note}"
     if failures:
         reason += f"; advisory probes failed: {_ids(failures)}"
-    return ItemResult(item, "pass", score, reason, tuple(probes))
+    return ItemResult(item, "pass", score, reason, tuple(probes), accepted)
 
 
 def _fail_reason(probes: Sequence[ProbeResult], failures: Sequence[ProbeResult],

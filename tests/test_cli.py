@@ -204,3 +204,33 @@ def _card(*, ready: bool) -> dict[str, Any]:
                  finished=moment, items=items, gate=evaluate_gate(items, [first.key], 7.0),
                  incomplete=False, notes=[], run={"config": "readiness.toml", "only": None,
                                                   "duration_s": 1.0}, changes=None)
+
+
+def test_runs_are_recorded_and_diff_names_the_regressed_probe(
+        write_config: ConfigWriter, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    config = write_config('url = "http://127.0.0.1:9"\nstartup_timeout_s = 0.2',
+                          '[history]\npath = "runs.db"')
+    for out in ("one", "two"):
+        main(["run", "--config", str(config), "--out", str(tmp_path / out), "--only", "owner"])
+    assert summary.read_text(encoding="utf-8").count("NOT READY") == 2  # appended per run
+    capsys.readouterr()
+    assert main(["history", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.count("test-agent") == 2
+    old = json.loads((tmp_path / "one" / "scorecard.json").read_text())
+    (owner,) = [i for i in old["items"] if i["key"] == "owner"]
+    regressed = owner["probes"][0]
+    assert regressed["outcome"] == "fail"  # no owner declared
+    better = json.loads(json.dumps(old))
+    next(i for i in better["items"] if i["key"] == "owner")["probes"][0]["outcome"] = "pass"
+    (tmp_path / "better.json").write_text(json.dumps(better))
+    before, after = str(tmp_path / "better.json"), str(tmp_path / "one" / "scorecard.json")
+    assert main(["diff", after, before, "--db", str(tmp_path / "runs.db")]) == 0
+    capsys.readouterr()
+    assert main(["diff", before, after, "--db", str(tmp_path / "runs.db")]) == 1
+    shown = capsys.readouterr().out
+    assert regressed["id"] in shown
+    others = [p["id"] for i in old["items"] for p in i["probes"] if p["id"] != regressed["id"]]
+    assert not [probe for probe in others if probe in shown]

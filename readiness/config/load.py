@@ -21,6 +21,7 @@ from readiness.config.model import (
     DataConfig,
     DocsConfig,
     GateConfig,
+    HistoryConfig,
     LoadConfig,
     OwnerConfig,
     ProviderConfig,
@@ -183,12 +184,15 @@ _SECURITY: Spec = {"baseline": f.Field(f.nonempty_string)}
 _GATE: Spec = {
     "required": f.Field(_items, default=ITEM_KEYS),
     "min_score": f.Field(f.number(0, 10), default=7.0),
+    "waivers": f.Field(f.nonempty_string),
 }
+_HISTORY: Spec = {"enabled": f.Field(f.boolean, default=True),
+                  "path": f.Field(f.nonempty_string, default=".readiness/history.db")}
 SECTIONS: dict[str, Spec] = {
     "agent": _AGENT, "auth": _AUTH, "upstreams": {}, "scenario": _SCENARIO, "load": _LOAD,
     "alerts": _ALERTS, "version": _VERSION, "owner": _OWNER, "docs": _DOCS,
     "provider": _PROVIDER, "data": _DATA, "compliance": _COMPLIANCE, "security": _SECURITY,
-    "gate": _GATE,
+    "gate": _GATE, "history": _HISTORY,
 }
 
 
@@ -290,6 +294,10 @@ def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
         security["baseline"] = root / security["baseline"]
     load = _section(file, data, "load", _LOAD, prefix)
     load["duration_s"] = load.pop("duration")
+    gate = _section(file, data, "gate", _GATE, prefix)
+    gate["waivers"] = root / gate["waivers"] if gate["waivers"] is not None else None
+    history = _section(file, data, "history", _HISTORY, prefix)
+    history["path"] = root / history["path"]
     return Config(
         path=file.resolve(), root=root, agent=agent,
         auth=AuthConfig(**_section(file, data, "auth", _AUTH, prefix)),
@@ -303,7 +311,7 @@ def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
         data=DataConfig(**_data(file, data, prefix, upstreams)),
         compliance=ComplianceConfig(**_section(file, data, "compliance", _COMPLIANCE, prefix)),
         security=SecurityConfig(**security),
-        gate=GateConfig(**_section(file, data, "gate", _GATE, prefix)),
+        gate=GateConfig(**gate), history=HistoryConfig(**history),
     )
 
 

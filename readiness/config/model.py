@@ -143,6 +143,13 @@ class SecurityConfig:
 class GateConfig:
     required: tuple[str, ...] = ITEM_KEYS
     min_score: float = 7.0
+    waivers: Path | None = None  # accepted failing probes (TOML, with reason, owner, expiry)
+
+
+@dataclass(frozen=True)
+class HistoryConfig:
+    enabled: bool = True
+    path: Path = Path(".readiness/history.db")  # SQLite; relative paths are under Config.root
 
 
 @dataclass(frozen=True)
@@ -165,3 +172,4 @@ class Config:
     compliance: ComplianceConfig = ComplianceConfig()
     security: SecurityConfig = SecurityConfig()
     gate: GateConfig = GateConfig()
+    history: HistoryConfig = HistoryConfig()

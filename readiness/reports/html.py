@@ -91,6 +91,7 @@ def _view(card: Mapping[str, Any], charts: Mapping[str, str]) -> dict[str, Any]:
             "min_observed": None if min_observed is None else score_text(min_observed),
         },
         "changes": card["changes"],
+        "waivers": list(card.get("waivers") or []),  # absent from older scorecards
         "data_handling": card.get("data_handling"),
         "components": sorted(card["agent"]["components"].items()),
         "scored": [_item_view(item, charts) for item in card["items"]],
@@ -130,6 +131,7 @@ def _probe_view(probe: Mapping[str, Any], charts: Mapping[str, str]) -> dict[str
         "remediation": probe["remediation"] if outcome == "fail" else "",
         "weight": probe["weight"],
         "blocking": bool(probe["blocking"]),
+        "waived": probe.get("waived"),
         "evidence": evidence_json(probe["evidence"], limit=_EVIDENCE_LIMIT)
         if probe["evidence"] else "",
         # The one unescaped insertion: see render_html's `charts` argument.

@@ -19,6 +19,7 @@ _MIN_EVIDENCE = 400  # below this, a cut evidence block says nothing useful
 _NOTE_LIMIT = 500
 _MAX_NOTES = 20
 _MAX_PATHS = 50
+_MAX_WAIVERS = 20  # the head is never cut, so its lists stay bounded
 
 _FOOTER = "\n---\n_Full evidence: `scorecard.html` and `scorecard.json`._\n"
 _PASSING_OMITTED = "\n_Passing probes omitted: the summary would exceed GitHub's size limit._\n"
@@ -134,8 +135,29 @@ def _head(card: Mapping[str, Any]) -> str:
             f"| {score_text(item['score'])} | {md(item['reason'], _CELL_LIMIT)} |"
         )
     lines.append("")
+    lines += _waivers(card.get("waivers") or [])
     lines += _changes(card["changes"])
     return "\n".join(lines) + "\n"
+
+
+def _waivers(waivers: list[Mapping[str, Any]]) -> list[str]:
+    """Accepted failures: which waivers held, which expired, which matched nothing."""
+    if not waivers:
+        return []
+    lines = [f"**Waivers:** {len(waivers)}", "",
+             "| Status | Waives | Owner | Expires | Reason |",
+             "|:-------|:-------|:------|:--------|:-------|"]
+    for waiver in waivers[:_MAX_WAIVERS]:
+        target = (f"probe `{_probe_id(waiver['probe'])}`" if waiver["probe"] is not None
+                  else f"item `{_key(waiver['item'])}`")
+        covered = ", ".join(f"`{_probe_id(p)}`" for p in waiver["probes"][:10])
+        covered += f", {ELLIPSIS}" if len(waiver["probes"]) > 10 else ""
+        lines.append(f"| {md(waiver['status'], 20)} | {target}"
+                     f"{f' ({covered})' if covered else ''} | {md(waiver['owner'], 200)} "
+                     f"| {md(waiver['expires'], 20)} | {md(waiver['reason'], _CELL_LIMIT)} |")
+    if len(waivers) > _MAX_WAIVERS:
+        lines.append(f"\n{ELLIPSIS} and {len(waivers) - _MAX_WAIVERS} more waivers")
+    return [*lines, ""]
 
 
 def _changes(changes: Mapping[str, Any] | None) -> list[str]:
@@ -167,8 +189,13 @@ def _probe_blocks(card: Mapping[str, Any], text_limit: int,
                                f"{md(probe['message'], min(text_limit, 500))}")
                 continue
             heading = "" if attention else "\n### Probes that need attention\n"
-            text = f"{heading}\n#### {MARKS[outcome]} {WORDS[outcome]}: {name}\n\n"
+            waived = probe.get("waived")
+            word = f"{WORDS[outcome]} (waived)" if waived else WORDS[outcome]
+            text = f"{heading}\n#### {MARKS[outcome]} {word}: {name}\n\n"
             text += f"{md(probe['message'], text_limit)}\n"
+            if waived:
+                text += (f"\n**Waived** by {md(waived['owner'], 200)} until "
+                         f"{md(waived['expires'], 20)}: {md(waived['reason'], text_limit)}\n")
             if outcome == "fail" and probe["remediation"]:
                 text += f"\n**How to fix:** {md(probe['remediation'], text_limit)}\n"
             attention.append((text, probe["evidence"]))
