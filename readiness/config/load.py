@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from readiness.chaos.catalogue import FAULT_NAMES
 from readiness.config import fields as f
 from readiness.config.errors import ConfigError, describe
 from readiness.config.model import (
@@ -30,170 +29,26 @@ from readiness.config.model import (
     UpstreamConfig,
     VersionConfig,
 )
+from readiness.config.spec import (
+    AGENT,
+    ALERTS,
+    AUTH,
+    COMPLIANCE,
+    DATA,
+    DOCS,
+    GATE,
+    HISTORY,
+    LOAD,
+    OWNER,
+    PROVIDER,
+    SCENARIO,
+    SECTIONS,
+    SECURITY,
+    UPSTREAM,
+    VERSION,
+    Spec,
+)
 from readiness.contract import DEFAULT_ENDPOINTS, parse_endpoint
-from readiness.items import ITEM_KEYS
-
-Spec = Mapping[str, f.Field]
-
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_WRITE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|\*) /\S*$")
-
-
-def _env_name(value: Any, where: f.Where) -> str:
-    if not isinstance(value, str) or not _ENV_NAME.match(value):
-        raise where.error("an environment variable name such as LLM_BASE_URL", value,
-                          'write env = "LLM_BASE_URL"')
-    return value
-
-
-def _target(value: Any, where: f.Where) -> str:
-    text = f.nonempty_string(value, where)
-    if text == "sim:openai" or (text.startswith("cassette:") and len(text) > 9):
-        return text
-    if re.match(r"^https?://[^/\s]+(/\S*)?$", text):
-        return text
-    raise where.error('a URL (http://host:port), "sim:openai" or "cassette:PATH"', value,
-                      'write target = "http://127.0.0.1:9101" or target = "sim:openai"')
-
-
-def _writes(value: Any, where: f.Where) -> tuple[str, ...]:
-    items = f.string_list(value, where)
-    for item in items:
-        if not _WRITE.match(item):
-            raise where.error('writes such as "POST /leads/*/assign" (METHOD, space, path glob)',
-                              item, 'write writes = ["POST /leads/*/assign"]')
-    return items
-
-
-def _scrub(value: Any, where: f.Where) -> tuple[str, ...]:
-    from readiness.chaos._scrub import parse_rule
-
-    rules = f.string_list(value, where)
-    for rule in rules:
-        try:
-            parse_rule(rule)
-        except ValueError as exc:
-            raise where.error('scrub rules such as "header:X-Secret", "query:sig", '
-                              '"json:customer.email", "json:$.customer.email" or "regex:PATTERN"',
-                              f.Found(f"{rule!r} ({exc})"),
-                              'write scrub = ["header:X-Secret", "json:customer.email"]') from None
-    return rules
-
-
-def _source(value: Any, where: f.Where) -> str:
-    text = f.nonempty_string(value, where)
-    if text == "faker" or re.match(r"^(jsonl|csv):.+", text):
-        return text
-    raise where.error('"faker", "jsonl:PATH" or "csv:PATH"', value, 'write source = "faker"')
-
-
-def _faults(value: Any, where: f.Where) -> dict[str, float]:
-    if not isinstance(value, dict):
-        raise where.error("a table of fault rates", value, "write faults = { rate_limit = 0.05 }")
-    rates = {}
-    for name, rate in value.items():
-        inner = f.Where(where.file, f"{where.key}.{name}")
-        if name not in FAULT_NAMES:
-            close = difflib.get_close_matches(name, FAULT_NAMES, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise inner.error("a fault name of the catalogue", name,
-                              f"{hint}fault names are: {', '.join(FAULT_NAMES)}")
-        rates[name] = f.number(0, 1)(rate, inner)
-    return rates
-
-
-def _items(value: Any, where: f.Where) -> tuple[str, ...]:
-    keys = f.string_list(value, where)
-    for key in keys:
-        if key not in ITEM_KEYS:
-            raise where.error("item keys of the nine-point scorecard", key,
-                              f"use some of: {', '.join(ITEM_KEYS)}")
-    return keys
-
-
-_AGENT: Spec = {
-    "name": f.Field(f.nonempty_string, required=True, example='name = "lead-router"'),
-    "start": f.Field(f.nonempty_string),
-    "url": f.Field(f.nonempty_string),
-    "app": f.Field(f.nonempty_string),
-    "health": f.Field(f.nonempty_string, default="/health"),
-    "startup_timeout_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
-    "deadline_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
-    "source": f.Field(f.string_list, default=()),
-    "env": f.Field(f.string_table, default={}),
-    "fields": f.Field(f.string_table, default={}),
-}
-_AUTH: Spec = {"invoke_token": f.Field(f.string), "operator_token": f.Field(f.string)}
-_UPSTREAM: Spec = {
-    "kind": f.Field(f.choice("llm", "tool"), required=True, example='kind = "tool"'),
-    "target": f.Field(_target, required=True, example='target = "sim:openai"'),
-    "env": f.Field(_env_name, required=True, example='env = "CRM_BASE_URL"'),
-    "writes": f.Field(_writes, default=()),
-    "start": f.Field(f.nonempty_string),
-    "health": f.Field(f.nonempty_string),
-    "startup_timeout_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
-    "seed": f.Field(f.number(0, integer=True), default=0),
-    "scrub": f.Field(_scrub, default=()),
-}
-_SCENARIO: Spec = {
-    "source": f.Field(_source, default="faker"),
-    "fields": f.Field(f.string_table, default={}),
-    "seed": f.Field(f.number(0, integer=True), default=0),
-    "volume_per_day": f.Field(f.number(1, integer=True)),
-    "locale": f.Field(f.nonempty_string, default="en_US"),
-    "unique": f.Field(f.string_list, default=()),
-    "on_bad_record": f.Field(f.choice("fail", "skip"), default="fail"),
-}
-_LOAD: Spec = {
-    "users": f.Field(f.number(1, integer=True), default=10),
-    "duration": f.Field(f.duration, default=20.0),
-    "p95_ms": f.Field(f.number(0, exclusive_min=True), default=2000.0),
-    "max_error_rate": f.Field(f.number(0, 1), default=0.01),
-    "faults": f.Field(_faults, default={}),
-    "peak_factor": f.Field(f.number(1), default=3.0),
-    "workers": f.Field(f.number(0, integer=True), default=0),
-    "capacity": f.Field(f.boolean, default=False),
-}
-_ALERTS: Spec = {
-    "env": f.Field(_env_name, default="ALERT_WEBHOOK_URL"),
-    "within_s": f.Field(f.number(0, exclusive_min=True), default=30.0),
-}
-_VERSION: Spec = {"files": f.Field(f.string_list, default=())}
-_OWNER: Spec = {
-    "name": f.Field(f.string), "role": f.Field(f.string), "contact": f.Field(f.string),
-    "backup": f.Field(f.string), "backup_contact": f.Field(f.string),
-    "handle": f.Field(f.string), "reviewed": f.Field(f.date),
-    "max_age_days": f.Field(f.number(1, integer=True), default=90),
-    "codeowners": f.Field(f.nonempty_string),
-}
-_DOCS: Spec = {key: f.Field(f.nonempty_string) for key in ("runbook", "faq", "escalation",
-                                                            "training")}
-_PROVIDER: Spec = {
-    "model": f.Field(f.string), "host": f.Field(f.string), "region": f.Field(f.string),
-    "retention_days": f.Field(f.number(0, integer=True)),
-    "trains_on_inputs": f.Field(f.boolean),
-}
-_DATA: Spec = {
-    "reads": f.Field(f.string_list, default=()), "writes": f.Field(f.string_list, default=()),
-    "retention_days": f.Field(f.number(0, integer=True)), "pii": f.Field(f.string_list, default=()),
-    "shared_with": f.Field(f.string_list, default=()),
-    "redact": f.Field(f.string_list, default=()),
-}
-_COMPLIANCE: Spec = {"frameworks": f.Field(f.string_list, default=())}
-_SECURITY: Spec = {"baseline": f.Field(f.nonempty_string)}
-_GATE: Spec = {
-    "required": f.Field(_items, default=ITEM_KEYS),
-    "min_score": f.Field(f.number(0, 10), default=7.0),
-    "waivers": f.Field(f.nonempty_string),
-}
-_HISTORY: Spec = {"enabled": f.Field(f.boolean, default=True),
-                  "path": f.Field(f.nonempty_string, default=".readiness/history.db")}
-SECTIONS: dict[str, Spec] = {
-    "agent": _AGENT, "auth": _AUTH, "upstreams": {}, "scenario": _SCENARIO, "load": _LOAD,
-    "alerts": _ALERTS, "version": _VERSION, "owner": _OWNER, "docs": _DOCS,
-    "provider": _PROVIDER, "data": _DATA, "compliance": _COMPLIANCE, "security": _SECURITY,
-    "gate": _GATE, "history": _HISTORY,
-}
 
 
 def find_config(start: Path) -> Path:
@@ -284,39 +139,39 @@ def _build(file: Path, data: Mapping[str, Any], prefix: str) -> Config:
     root = file.resolve().parent
     agent = _agent(file, data, prefix)
     upstreams = _upstreams(file, data.get("upstreams", {}), prefix)
-    owner = _section(file, data, "owner", _OWNER, prefix)
+    owner = _section(file, data, "owner", OWNER, prefix)
     if owner["codeowners"] is not None:
         owner["codeowners"] = root / owner["codeowners"]
     docs = {k: (root / v if v else None)
-            for k, v in _section(file, data, "docs", _DOCS, prefix).items()}
-    security = _section(file, data, "security", _SECURITY, prefix)
+            for k, v in _section(file, data, "docs", DOCS, prefix).items()}
+    security = _section(file, data, "security", SECURITY, prefix)
     if security["baseline"] is not None:
         security["baseline"] = root / security["baseline"]
-    load = _section(file, data, "load", _LOAD, prefix)
+    load = _section(file, data, "load", LOAD, prefix)
     load["duration_s"] = load.pop("duration")
-    gate = _section(file, data, "gate", _GATE, prefix)
+    gate = _section(file, data, "gate", GATE, prefix)
     gate["waivers"] = root / gate["waivers"] if gate["waivers"] is not None else None
-    history = _section(file, data, "history", _HISTORY, prefix)
+    history = _section(file, data, "history", HISTORY, prefix)
     history["path"] = root / history["path"]
     return Config(
         path=file.resolve(), root=root, agent=agent,
-        auth=AuthConfig(**_section(file, data, "auth", _AUTH, prefix)),
+        auth=AuthConfig(**_section(file, data, "auth", AUTH, prefix)),
         upstreams=upstreams,
         scenario=_scenario(file, data, prefix),
         load=LoadConfig(**load),
-        alerts=AlertsConfig(**_section(file, data, "alerts", _ALERTS, prefix)),
-        version=VersionConfig(**_section(file, data, "version", _VERSION, prefix)),
+        alerts=AlertsConfig(**_section(file, data, "alerts", ALERTS, prefix)),
+        version=VersionConfig(**_section(file, data, "version", VERSION, prefix)),
         owner=OwnerConfig(**owner), docs=DocsConfig(**docs),
-        provider=ProviderConfig(**_section(file, data, "provider", _PROVIDER, prefix)),
+        provider=ProviderConfig(**_section(file, data, "provider", PROVIDER, prefix)),
         data=DataConfig(**_data(file, data, prefix, upstreams)),
-        compliance=ComplianceConfig(**_section(file, data, "compliance", _COMPLIANCE, prefix)),
+        compliance=ComplianceConfig(**_section(file, data, "compliance", COMPLIANCE, prefix)),
         security=SecurityConfig(**security),
         gate=GateConfig(**gate), history=HistoryConfig(**history),
     )
 
 
 def _scenario(file: Path, data: Mapping[str, Any], prefix: str) -> ScenarioConfig:
-    scenario = ScenarioConfig(**_section(file, data, "scenario", _SCENARIO, prefix))
+    scenario = ScenarioConfig(**_section(file, data, "scenario", SCENARIO, prefix))
     fields = list(scenario.faker_fields)
     for name in scenario.unique if scenario.source == "faker" else ():
         if name not in fields:
@@ -330,7 +185,7 @@ def _scenario(file: Path, data: Mapping[str, Any], prefix: str) -> ScenarioConfi
 
 def _data(file: Path, data: Mapping[str, Any], prefix: str,
           upstreams: Mapping[str, UpstreamConfig]) -> dict[str, Any]:
-    values = _section(file, data, "data", _DATA, prefix)
+    values = _section(file, data, "data", DATA, prefix)
     for name in values["shared_with"]:
         if name not in upstreams:
             raise ConfigError(file, f"[{prefix}data] shared_with", "names of [upstreams.NAME] "
@@ -344,7 +199,7 @@ def _agent(file: Path, data: Mapping[str, Any], prefix: str) -> AgentConfig:
         raise ConfigError(file, f"[{prefix}agent]", "an [agent] table naming the agent and how "
                           "to reach it", "no [agent] table",
                           'add [agent] with name = "..." and start = "..." or url = "..."')
-    values = _section(file, data, "agent", _AGENT, prefix, allow=("paths",))
+    values = _section(file, data, "agent", AGENT, prefix, allow=("paths",))
     section = f"[{prefix}agent]"
     modes = [k for k in ("start", "url", "app") if values[k]]
     if not modes:
@@ -392,7 +247,7 @@ def _upstreams(file: Path, raw: Any, prefix: str) -> dict[str, UpstreamConfig]:
         if not isinstance(table, dict):
             raise ConfigError(file, f"[{prefix}upstreams.{name}]", "a table", describe(table),
                               f"write [upstreams.{name}] with kind, target and env")
-        values = _section(file, raw, name, _UPSTREAM, f"{prefix}upstreams.")
+        values = _section(file, raw, name, UPSTREAM, f"{prefix}upstreams.")
         key = f"[{prefix}upstreams.{name}]"
         if "{port}" in values["target"] and not values["start"]:
             raise ConfigError(file, f"{key} target", "a fixed address (no {port}) when the "
