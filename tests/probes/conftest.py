@@ -1,11 +1,18 @@
-"""Fixtures for the probe tests: an isolated git environment."""
+"""Fixtures for the probe tests: an isolated git environment, and the example CRM."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from readiness.lifecycle import ManagedProcess, free_port
+
+CRM = Path(__file__).resolve().parents[2] / "examples" / "crm" / "crm_api.py"
 
 
 @pytest.fixture
@@ -19,3 +26,19 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     }.items():
         monkeypatch.setenv(name, value)
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def crm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The example CRM as a process for a whole test module, stopped by its PID."""
+    port = free_port()
+    logs = tmp_path_factory.mktemp("crm")
+    process = ManagedProcess("the example CRM", f"{sys.executable} {CRM} --port {{port}}",
+                             cwd=logs, log_path=logs / "crm.log", env=dict(os.environ), port=port)
+    process.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        asyncio.run(process.wait_healthy(url + "/health", 30))
+        yield url
+    finally:
+        process.stop()

@@ -9,20 +9,15 @@ pipeline carries about 60 req/s on this two-core machine); the thresholds ask fo
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from agent_configs import AGENTS, ConfigWriter
 
 from readiness.config import load_config
-from readiness.lifecycle import ManagedProcess, free_port
 from readiness.runner import run
 
-CRM = Path(__file__).resolve().parents[2] / "examples" / "crm" / "crm_api.py"
 CASES = [
     ("well_behaved", "", {"load_holds_p95": "pass", "load_error_rate_within_limit": "pass",
                           "load_meets_peak_throughput": "pass",
@@ -33,21 +28,6 @@ CASES = [
                                           "load_error_rate_within_limit": "pass"}),
 ]
 
-
-@pytest.fixture(scope="module")
-def crm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example CRM as a process for the whole module, stopped by its PID."""
-    port = free_port()
-    logs = tmp_path_factory.mktemp("crm")
-    process = ManagedProcess("the example CRM", f"{sys.executable} {CRM} --port {{port}}",
-                             cwd=logs, log_path=logs / "crm.log", env=dict(os.environ), port=port)
-    process.start()
-    try:
-        url = f"http://127.0.0.1:{port}"
-        asyncio.run(process.wait_healthy(url + "/health", 30))
-        yield url
-    finally:
-        process.stop()
 
 
 @pytest.mark.parametrize(("defects", "expected"), [c[1:] for c in CASES],

@@ -7,20 +7,13 @@ and holds injected through respx, and alerts reach the harness's real sinks.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from agent_configs import ConfigWriter
 
 from readiness.config import load_config
-from readiness.lifecycle import ManagedProcess, free_port
 from readiness.runner import run
-
-CRM = Path(__file__).resolve().parents[2] / "examples" / "crm" / "crm_api.py"
 
 AUDIT = ["audit_record_per_invocation", "audit_records_complete", "audit_effects_match_upstream",
          "audit_records_faulted_invocations", "audit_survives_concurrency",
@@ -77,21 +70,6 @@ CASES = [
                                           "metrics_parse_as_prometheus": "pass"}),
 ]
 
-
-@pytest.fixture(scope="module")
-def crm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example CRM as a process for the whole module, stopped by its PID."""
-    port = free_port()
-    logs = tmp_path_factory.mktemp("crm")
-    process = ManagedProcess("the example CRM", f"{sys.executable} {CRM} --port {{port}}",
-                             cwd=logs, log_path=logs / "crm.log", env=dict(os.environ), port=port)
-    process.start()
-    try:
-        url = f"http://127.0.0.1:{port}"
-        asyncio.run(process.wait_healthy(url + "/health", 30))
-        yield url
-    finally:
-        process.stop()
 
 
 def ops_config(write_config: ConfigWriter, crm_url: str, defects: str) -> Path:

@@ -3,22 +3,16 @@ source or its declarations) fails the probe that names it; the well-behaved agen
 
 from __future__ import annotations
 
-import asyncio
-import os
 import random
 import string
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from agent_configs import ConfigWriter
 
 from readiness.config import load_config
-from readiness.lifecycle import ManagedProcess, free_port
 from readiness.runner import run
 
-CRM = Path(__file__).resolve().parents[2] / "examples" / "crm" / "crm_api.py"
 PROBES = ["endpoints_require_token", "invoke_token_is_scoped", "open_endpoints_leak_nothing",
           "error_answers_leak_nothing", "writes_stay_in_allow_list", "data_handling_declared",
           "pii_kept_out_of_alerts_logs_metrics", "pii_sent_only_where_declared",
@@ -96,21 +90,6 @@ CASES = [
      {"audit_redacts_declared_pii": "pass", "pii_kept_out_of_alerts_logs_metrics": "pass"}),
 ]
 
-
-@pytest.fixture(scope="module")
-def crm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example CRM as a process for the whole module, stopped by its PID."""
-    port = free_port()
-    logs = tmp_path_factory.mktemp("crm")
-    process = ManagedProcess("the example CRM", f"{sys.executable} {CRM} --port {{port}}",
-                             cwd=logs, log_path=logs / "crm.log", env=dict(os.environ), port=port)
-    process.start()
-    try:
-        url = f"http://127.0.0.1:{port}"
-        asyncio.run(process.wait_healthy(url + "/health", 30))
-        yield url
-    finally:
-        process.stop()
 
 
 @pytest.mark.parametrize(("defects", "setup", "expected"), [c[1:] for c in CASES],
