@@ -267,9 +267,15 @@ def _history_db(args: argparse.Namespace) -> Path:
 
     if args.db is not None:
         return Path(args.db)
-    if args.config is not None or Path("readiness.toml").is_file():
+    from readiness.config import ConfigError
+    from readiness.config.load import find_config
+
+    if args.config is not None:
         return history_path(load_config(args.config))
-    return Path(".readiness") / "history.db"
+    try:  # readiness.toml, or [tool.readiness] in pyproject.toml, here
+        return history_path(load_config(find_config(Path.cwd())))
+    except ConfigError:
+        return Path(".readiness") / "history.db"
 
 
 def _report(result: RunResult, args: argparse.Namespace, config: Config) -> int:

@@ -18,3 +18,9 @@ def write_config(tmp_path: Path) -> ConfigWriter:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def no_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs in tests must not append to this project's own GitHub Actions summary."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

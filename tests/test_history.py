@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from reports.reports_cards import HOSTILE, not_ready_card, ready_card
 
+from readiness.cli import main
 from readiness.config import ConfigError, load_config
 from readiness.history import (
     SCHEMA_VERSION,
@@ -200,3 +201,15 @@ def test_recorded_card_is_a_copy_not_a_reference(tmp_path: Path) -> None:
     run_id = record_run(db, card)
     card["verdict"] = "edited after recording"
     assert load_run(db, run_id) == original
+
+
+def test_history_command_finds_the_path_set_in_pyproject(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.readiness.agent]\nname = "t"\napp = "pkg.app:app"\n'
+        '[tool.readiness.history]\npath = "runs/h.db"\n', encoding="utf-8")
+    record_run(tmp_path / "runs" / "h.db", _card(version="3.0.0"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["history"]) == 0
+    assert "3.0.0" in capsys.readouterr().out

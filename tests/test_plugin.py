@@ -88,6 +88,19 @@ def test_failing_probe_shows_message_fix_and_evidence(project: pytest.Pytester,
                                  "fix: Write the version*", "evidence: {*"])
 
 
+def test_a_waived_failure_is_an_xfail_naming_the_waiver(project: pytest.Pytester,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINY_AUDIT_VERSION", "0.0.1")
+    project.makefile(".toml", readiness=GOOD_CONFIG.format(gate='[gate]\nwaivers = "w.toml"'))
+    project.makefile(".toml", w='[[waiver]]\nprobe = "audit_records_name_version"\n'
+                                'reason = "version field lands in 2.1"\nowner = "Priya Raman"\n'
+                                'expires = 2999-01-31\n')
+    result = project.runpytest("--readiness", "-rx", "-k", "audit_records_name_version")
+    result.assert_outcomes(xfailed=1, deselected=result.parseoutcomes()["deselected"])
+    result.stdout.fnmatch_lines(["XFAIL *audit_records_name_version*waived until 2999-01-31 by "
+                                 "Priya Raman: version field lands in 2.1*"])
+
+
 def test_bad_config_is_a_usage_error(project: pytest.Pytester) -> None:
     project.makefile(".toml", readiness='[agent]\nname = "x"\nurl = "http://127.0.0.1:1"\n'
                                        'deadline_s = "soon"\n')

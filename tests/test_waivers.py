@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,14 @@ from agent_configs import ConfigWriter
 
 from readiness.config import ConfigError, ReadinessUsageError, load_config
 from readiness.items import BY_KEY, ITEMS
-from readiness.reports import ScorecardSchemaError, render_html, render_markdown, validate_scorecard
+from readiness.reports import (
+    ScorecardSchemaError,
+    render_html,
+    render_junit,
+    render_markdown,
+    render_sarif,
+    validate_scorecard,
+)
 from readiness.results import Outcome, ProbeResult
 from readiness.scorecard import build
 from readiness.scoring import evaluate_gate, score_item
@@ -215,6 +223,19 @@ def test_the_scorecard_marks_the_waived_probe_and_lists_every_waiver() -> None:
     html = render_html(card)
     assert 'id="waivers"' in html and html.count('class="waiver-row"') == 3
     assert '<span class="badge waived">WAIVED</span>' in html
+    junit = ET.fromstring(render_junit(card))
+    case = junit.find("testsuite/testcase[@name='honours_retry_after']")
+    assert case is not None and case.find("failure") is None
+    skipped = case.find("skipped")
+    assert skipped is not None and skipped.get("type") == "readiness.waived"
+    assert skipped.get("message", "").startswith("waived until 2027-01-31 by Priya Raman")
+    suite = junit.find("testsuite[@name='readiness.error_handling']")
+    assert suite is not None and (suite.get("failures"), suite.get("skipped")) == ("0", "1")
+    results = [r for r in render_sarif(card)["runs"][0]["results"]
+               if r["properties"].get("probe") == "honours_retry_after"]
+    assert [r["suppressions"] for r in results] == [[{
+        "kind": "external", "status": "accepted",
+        "justification": "accepted for now (owner Priya Raman, until 2027-01-31)"}]]
 
 
 def test_no_waivers_no_section_and_older_scorecards_still_render() -> None:

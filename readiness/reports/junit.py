@@ -19,7 +19,9 @@ def render_junit(card: Mapping[str, Any]) -> str:
 
     Each testcase is ``classname="readiness.<item key>" name="<probe id>"``. A
     failed probe carries ``<failure>`` (message, remediation and compact
-    evidence), an errored one ``<error>``, a not-applicable one ``<skipped>``.
+    evidence), an errored one ``<error>``, a not-applicable one ``<skipped>``; a
+    failure a waiver accepts is ``<skipped type="readiness.waived">`` naming the
+    waiver (as pytest's junitxml shows an xfail).
 
     An item whose status is not ``pass`` but whose probes show no failure or
     error (above all ``not_run``: no probe ran, or every probe was not
@@ -66,7 +68,7 @@ def _suite(item: Mapping[str, Any], timestamp: str) -> tuple[ET.Element, Counter
     counts: Counter[str] = Counter()
     for probe in item["probes"]:
         suite.append(_testcase(classname, probe))
-        counts.update(_outcome_counts(probe["outcome"]))
+        counts.update(_outcome_counts("waived" if _waived(probe) else probe["outcome"]))
     synthetic = _ITEM_STATUS_OUTCOMES.get(item["status"])
     if synthetic and not (counts["failures"] or counts["errors"]):
         reason = f"item {item['key']} is {item['status']}: {item['reason']}"
@@ -84,7 +86,12 @@ def _testcase(classname: str, probe: Mapping[str, Any]) -> ET.Element:
     case = ET.Element("testcase", classname=classname, name=_attr(probe["id"]), time="0.000")
     outcome = probe["outcome"]
     message = _attr(probe["message"])
-    if outcome == "fail":
+    if _waived(probe):  # an accepted failure: shown like pytest's xfail, not red
+        waiver = probe["waived"]
+        ET.SubElement(case, "skipped", type="readiness.waived", message=_attr(
+            f"waived until {waiver.get('expires')} by {waiver.get('owner')}: "
+            f"{waiver.get('reason')} ({probe['message']})"))
+    elif outcome == "fail":
         detail = ET.SubElement(case, "failure", message=message, type="readiness.fail")
         detail.text = _detail(probe)
     elif outcome == "error":
@@ -93,6 +100,11 @@ def _testcase(classname: str, probe: Mapping[str, Any]) -> ET.Element:
     elif outcome == "not_applicable":
         ET.SubElement(case, "skipped", message=message)
     return case
+
+
+def _waived(probe: Mapping[str, Any]) -> bool:
+    """True for a failed probe a waiver in force accepts."""
+    return probe["outcome"] == "fail" and isinstance(probe.get("waived"), Mapping)
 
 
 def _detail(probe: Mapping[str, Any]) -> str:
@@ -108,7 +120,8 @@ def _detail(probe: Mapping[str, Any]) -> str:
 
 def _outcome_counts(outcome: str) -> Counter[str]:
     """The counters one testcase with this outcome adds."""
-    key = {"fail": "failures", "error": "errors", "not_applicable": "skipped"}.get(outcome)
+    key = {"fail": "failures", "error": "errors", "not_applicable": "skipped",
+           "waived": "skipped"}.get(outcome)
     return Counter({"tests": 1, **({key: 1} if key else {})})
 
 

@@ -121,14 +121,25 @@ def _item_results(index: int, item: Mapping[str, Any], config: str) -> Iterator[
         remediation = f"\nRemediation: {probe['remediation']}" if probe.get("remediation") else ""
         properties = {"probe": probe["id"], "outcome": outcome, "blocking": blocking}
         findings = _findings(probe.get("evidence"))
+        results = []
         if not findings:
             text = f"{probe['id']}: {_text(probe['message'])}{_text(remediation)}"
-            yield _result(key, index, level, text, properties, config, None, probe["id"])
+            results.append(_result(key, index, level, text, properties, config, None,
+                                   probe["id"]))
         for file, line, rule, message in findings:
             label = (_text(message) or _text(probe["message"])) + (f" ({rule})" if rule else "")
             text = f"{probe['id']}: {label}{_text(remediation)}"
-            yield _result(key, index, level, text, {**properties, "finding": rule}, file, line,
-                          probe["id"], rule)
+            results.append(_result(key, index, level, text, {**properties, "finding": rule},
+                                   file, line, probe["id"], rule))
+        waived = probe.get("waived")
+        for result in results:
+            if isinstance(waived, Mapping):  # accepted by a waiver: shown, marked suppressed
+                result["suppressions"] = [{
+                    "kind": "external", "status": "accepted",
+                    "justification": _text(f"{waived.get('reason', '')} (owner "
+                                           f"{waived.get('owner', '')}, until "
+                                           f"{waived.get('expires', '')})")}]
+            yield result
     if item["status"] != "pass" and not shown:
         level = _LEVEL[risk] if item["status"] == "fail" else _UNASSESSED_LEVEL
         text = f"{key} is {item['status']}: {_text(item['reason'])}"
