@@ -21,12 +21,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from readiness.config.entries import check_keys, read_entries
 from readiness.config.errors import ConfigError, describe
 from readiness.items import ITEM_KEYS
 from readiness.results import Outcome, ProbeResult
@@ -70,36 +70,14 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
             both or neither of ``probe`` and ``item``, an unknown item key, or a
             missing ``reason``, ``owner`` or ``expires``.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "a waiver file", "no such file",
-                          "create it, or correct the [gate] waivers path") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(path, "", "a readable UTF-8 TOML file", str(err),
-                          "check the file's permissions and encoding") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(path, "", "valid TOML", f"a syntax error ({err})",
-                          "correct the TOML syntax at that line") from None
-    for key in data:
-        if key != "waiver":
-            raise ConfigError(path, key, "only [[waiver]] entries", f"the unknown key {key!r}",
-                              "put each waiver in its own [[waiver]] table")
-    entries = data.get("waiver", [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(path, "waiver", "an array of [[waiver]] tables", describe(entries),
-                          "write each waiver as [[waiver]] followed by its keys")
+    entries = read_entries(path, "waiver", kind="a waiver file", setting="[gate] waivers",
+                           noun="waiver")
     return tuple(_entry(path, number, raw) for number, raw in enumerate(entries, start=1))
 
 
 def _entry(path: Path, number: int, raw: Mapping[str, Any]) -> Waiver:
     where = f"[[waiver]] #{number}"
-    for key in raw:
-        if key not in _KEYS:
-            close = difflib.get_close_matches(key, _KEYS, n=1)
-            raise ConfigError(path, f"{where} {key}", f"one of the keys {', '.join(_KEYS)}",
-                              f"the unknown key {key!r}", f"rename it to {close[0]!r}" if close
-                              else "remove it, or check its spelling")
+    check_keys(path, where, raw, _KEYS)
     if ("probe" in raw) == ("item" in raw):
         raise ConfigError(path, where, "exactly one of probe (one probe) or item (every "
                           "failing probe of an item)", "both" if "probe" in raw else "neither",

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from readiness.config.entries import check_keys, read_entries
 from readiness.config.errors import ConfigError, describe
 from readiness.security_checks._detectors import known_secret_types
 
@@ -88,38 +88,15 @@ def load_baseline(path: Path) -> Baseline:
     and the key for an unreadable file, an unknown key, a missing or empty ``reason``,
     or an entry that names neither ``test_id`` nor ``secret_type``.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "a baseline file", "no such file",
-                          "create it, or correct the [security] baseline path") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(path, "", "a readable UTF-8 TOML file", str(err),
-                          "check the file's permissions and encoding") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(path, "", "valid TOML", f"a syntax error ({err})",
-                          "correct the TOML syntax at that line") from None
-    for key in data:
-        if key != "accept":
-            raise ConfigError(path, key, "only [[accept]] entries", f"the unknown key {key!r}",
-                              "put each accepted finding in its own [[accept]] table")
-    entries = data.get("accept", [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(path, "accept", "an array of [[accept]] tables", describe(entries),
-                          "write each accepted finding as [[accept]] followed by its keys")
+    entries = read_entries(path, "accept", kind="a baseline file",
+                           setting="[security] baseline", noun="accepted finding")
     return Baseline(path, tuple(_entry(path, number, raw)
                                 for number, raw in enumerate(entries, start=1)))
 
 
 def _entry(path: Path, number: int, raw: Mapping[str, Any]) -> Acceptance:
     where = f"[[accept]] #{number}"
-    for key in raw:
-        if key not in _ALL_KEYS:
-            close = difflib.get_close_matches(key, _ALL_KEYS, n=1)
-            raise ConfigError(path, f"{where} {key}", f"one of the keys {', '.join(_ALL_KEYS)}",
-                              f"the unknown key {key!r}",
-                              f"rename it to {close[0]!r}" if close
-                              else "remove it, or check its spelling")
+    check_keys(path, where, raw, _ALL_KEYS)
     if ("test_id" in raw) == ("secret_type" in raw):
         raise ConfigError(path, where, "exactly one of test_id (a bandit finding) or "
                           "secret_type (a detect-secrets finding)",

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from agent_configs import AGENTS, ConfigWriter
+from agent_configs import AGENTS, ConfigWriter, ops_agent_tables
 
 from readiness.config import load_config
 from readiness.runner import run
@@ -37,21 +37,7 @@ def test_load_defects_are_judged(defects: str, expected: dict[str, str], crm_url
     config = load_config(write_config(
         f'start = "{sys.executable} {AGENTS / "ops_agent.py"} --port {{port}}"\n'
         "deadline_s = 10",
-        f"""[agent.env]
-OPS_DEFECTS = "{defects}"
-OPS_WORK_MS = "200"
-[auth]
-invoke_token = "invoke-token"
-operator_token = "operator-token"
-[upstreams.llm]
-kind = "llm"
-target = "sim:openai"
-env = "LLM_BASE_URL"
-[upstreams.crm]
-kind = "tool"
-target = "{crm_url}"
-env = "CRM_BASE_URL"
-[scenario]
+        ops_agent_tables(defects, crm_url, env='OPS_WORK_MS = "200"') + """[scenario]
 volume_per_day = 288000
 [load]
 users = 8

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from agent_configs import ConfigWriter
+from agent_configs import ConfigWriter, ops_agent_tables
 
 from readiness.config import load_config
 from readiness.runner import run
@@ -75,22 +75,8 @@ CASES = [
 def ops_config(write_config: ConfigWriter, crm_url: str, defects: str) -> Path:
     return write_config(
         'app = "ops_agent:app"\ndeadline_s = 10',
-        f"""[agent.env]
-OPS_DEFECTS = "{defects}"
-OPS_AGENT_NAME = "test-agent"
-[auth]
-invoke_token = "invoke-token"
-operator_token = "operator-token"
-[upstreams.llm]
-kind = "llm"
-target = "sim:openai"
-env = "LLM_BASE_URL"
-[upstreams.crm]
-kind = "tool"
-target = "{crm_url}"
-env = "CRM_BASE_URL"
-writes = ["POST /leads/*/assign", "DELETE /assignments/*"]
-[alerts]
+        ops_agent_tables(defects, crm_url, env='OPS_AGENT_NAME = "test-agent"',
+                         writes='["POST /leads/*/assign", "DELETE /assignments/*"]') + """[alerts]
 within_s = 5
 [owner]
 name = "Dana Whitfield"

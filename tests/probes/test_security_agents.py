@@ -8,7 +8,7 @@ import string
 from pathlib import Path
 
 import pytest
-from agent_configs import ConfigWriter
+from agent_configs import ConfigWriter, ops_agent_tables
 
 from readiness.config import load_config
 from readiness.runner import run
@@ -105,22 +105,8 @@ def test_security_defects_are_judged(defects: str, setup: dict[str, str],
     writes = setup.get("writes", '["POST /leads/*/assign", "DELETE /assignments/*"]')
     config = load_config(write_config(
         'app = "ops_agent:app"\ndeadline_s = 10\nsource = ["agent_src"]',
-        f"""[agent.env]
-OPS_DEFECTS = "{defects}"
-{setup.get("env", "")}
-[auth]
-invoke_token = "invoke-token"
-operator_token = "operator-token"
-[upstreams.llm]
-kind = "llm"
-target = "sim:openai"
-env = "LLM_BASE_URL"
-[upstreams.crm]
-kind = "tool"
-target = "{crm_url}"
-env = "CRM_BASE_URL"
-writes = {writes}
-{setup.get("declared", DECLARED)}"""))
+        ops_agent_tables(defects, crm_url, env=setup.get("env", ""), writes=writes)
+        + setup.get("declared", DECLARED)))
     card = run(config, tmp_path / "out", only={"security"}).card
     (item,) = [i for i in card["items"] if i["key"] == "security"]
     probes = {p["id"]: p for p in item["probes"]}
