@@ -60,6 +60,7 @@ class RunSummary:
     verdict: str
     min_score: float | None  # the lowest score among required items (the gate's min_observed)
     failed: tuple[str, ...]  # the required items that failed the gate
+    only: tuple[str, ...] | None = None  # the items run (`--only`, `readiness load`); None: all
 
 
 @contextlib.contextmanager
@@ -170,11 +171,18 @@ def list_runs(db_path: Path, limit: int = 20) -> list[RunSummary]:
     """
     with _connect(db_path, create=False) as connection:
         rows = connection.execute(
-            "SELECT id, finished_at, agent, version, verdict, min_score, failed FROM runs"
-            " ORDER BY id DESC LIMIT ?", (max(limit, 0),)).fetchall()
+            "SELECT id, finished_at, agent, version, verdict, min_score, failed,"
+            " json_extract(card, '$.run.only') FROM runs ORDER BY id DESC LIMIT ?",
+            (max(limit, 0),)).fetchall()
     return [RunSummary(int(r[0]), str(r[1]), str(r[2]), r[3], str(r[4]),
-                       None if r[5] is None else float(r[5]), tuple(json.loads(r[6])))
-            for r in rows]
+                       None if r[5] is None else float(r[5]), tuple(json.loads(r[6])),
+                       _only(r[7])) for r in rows]
+
+
+def _only(value: str | None) -> tuple[str, ...] | None:
+    """The items a run was limited to, from the stored scorecard's run.only (JSON or NULL)."""
+    only = json.loads(value) if value is not None else None
+    return tuple(str(k) for k in only) if isinstance(only, list) else None
 
 
 def load_run(db_path: Path, run_id: int) -> dict[str, Any]:
@@ -216,9 +224,11 @@ def record_if_enabled(config: Config, card: Mapping[str, Any]) -> int | None:
 
 def render_history(runs: list[RunSummary]) -> str:
     """The runs as a plain-text table, one line each; agent-supplied text made inert."""
-    header = ("id", "finished", "agent", "version", "verdict", "lowest", "failed")
+    header = ("id", "finished", "agent", "version", "items", "verdict", "lowest", "failed")
     rows = [(str(r.id), one_line(r.finished_at)[:25], clip(one_line(r.agent), 30),
-             clip(one_line(r.version or "-"), 20), clip(one_line(r.verdict), 10),
+             clip(one_line(r.version or "-"), 20),
+             "all" if r.only is None else clip(",".join(one_line(k) for k in r.only), 30),
+             clip(one_line(r.verdict), 10),
              "-" if r.min_score is None else score_text(r.min_score),
              clip(", ".join(one_line(k) for k in r.failed) or "-", 60)) for r in runs]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]

@@ -48,6 +48,19 @@ def test_a_recorded_run_lists_and_loads_back_whole(tmp_path: Path) -> None:
     assert [run.id for run in list_runs(db, limit=1)] == [second]
 
 
+def test_a_run_limited_to_some_items_is_listed_as_such(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "history.db"
+    record_run(db, _card())
+    load_only = _card()
+    load_only["run"]["only"] = ["load"]
+    record_run(db, load_only)
+    assert [run.only for run in list_runs(db)] == [("load",), None]
+    assert history_command(db, 5) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[4] for line in lines[1:]] == ["load", "all"]
+
+
 def test_the_database_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     db = tmp_path / "history.db"
     record_run(db, _card())
@@ -128,11 +141,11 @@ def test_history_command_prints_a_table_with_inert_agent_text(
     record_run(db, hostile)
     assert history_command(db, 10) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["id", "finished", "agent", "version", "verdict", "lowest",
-                                "failed"]
+    assert lines[0].split() == ["id", "finished", "agent", "version", "items", "verdict",
+                                "lowest", "failed"]
     assert lines[1].startswith("2 ") and "audit, security, load" in lines[1]
-    assert lines[2].split()[:5] == ["1", "2026-11-25T10:00:42Z", "lead-router", "1.4.0",
-                                    "ready"]
+    assert lines[2].split()[:6] == ["1", "2026-11-25T10:00:42Z", "lead-router", "1.4.0",
+                                    "all", "ready"]
     assert len(lines) == 3 and "\x1b" not in "".join(lines)
 
 
