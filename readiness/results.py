@@ -18,6 +18,19 @@ class Outcome(enum.StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
+class Interrupted(Exception):
+    """Ctrl-C stopped an observer part-way; `observations` holds what it gathered.
+
+    An observer raises it in place of the cancellation so that the runner can
+    judge the partial observations (the probes see them as cut short) and then
+    end the run, marked incomplete.
+    """
+
+    def __init__(self, observations: Any) -> None:
+        super().__init__("interrupted")
+        self.observations = observations
+
+
 def _frozen(evidence: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(evidence))
 

@@ -25,7 +25,7 @@ from readiness.context import RunContext
 from readiness.items import BY_KEY, ITEMS
 from readiness.lifecycle import ManagedProcess, StartError, free_port
 from readiness.registry import Registry, load_probes
-from readiness.results import Finding, Outcome, ProbeResult
+from readiness.results import Finding, Interrupted, Outcome, ProbeResult
 from readiness.scorecard import build, component_changes, read_previous
 from readiness.scoring import ItemResult, evaluate_gate, score_item
 from readiness.waivers import WaiverBook, waiver_book
@@ -75,7 +75,12 @@ async def run_async(config: Config, out_dir: Path, *, only: Collection[str] | No
             if today is not None:
                 ctx.today = today
             for key in selected:
-                results[key] = await _run_item(registry, key, ctx, probe_ids, config, waivers)
+                try:
+                    results[key] = await _run_item(registry, key, ctx, probe_ids, config,
+                                                   waivers)
+                except _ItemInterrupted as stop:  # keep what the item saw, then stop
+                    results[key] = stop.result
+                    raise asyncio.CancelledError from None
         except asyncio.CancelledError:
             _uncancel()
             incomplete = True
@@ -135,10 +140,19 @@ def _not_run_reason(key: str, selected: Sequence[str], incomplete: bool, built: 
     if not built:
         return "not assessed: no probes for this item are built yet"
     if key not in selected:
-        return "not assessed: left out of this run by --only / -k"
+        return ("not assessed: left out of this run (--only, -k, or `readiness load`, "
+                "which runs item 7 alone)")
     if incomplete:
         return "not assessed: the run ended before this item"
     return "not assessed: no probe of this item was selected"
+
+
+class _ItemInterrupted(Exception):
+    """Ctrl-C during an item whose observer kept partial observations: its judged result."""
+
+    def __init__(self, result: ItemResult) -> None:
+        super().__init__("interrupted")
+        self.result = result
 
 
 async def _run_item(registry: Registry, key: str, ctx: RunContext,
@@ -155,6 +169,9 @@ async def _run_item(registry: Registry, key: str, ctx: RunContext,
         if observe is None:
             raise RuntimeError(f"item {key!r} has probes but no observer is registered")
         observations = await observe(ctx)
+    except Interrupted as stop:
+        partial = [p.evaluate(stop.observations) for p in probes]
+        raise _ItemInterrupted(score_item(item, partial, config.gate.min_score)) from None
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # an observer bug or a vanished file: the item errors, run goes on

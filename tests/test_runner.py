@@ -65,7 +65,8 @@ def test_lying_audit_version_fails_its_probe(write_config: ConfigWriter, tiny_en
     card = run(config, tmp_path / "out", only={"versioning"}).card
     assert _probe(card, "versioning", "audit_records_name_version")["outcome"] == "fail"
     assert "0.9.0" in _probe(card, "versioning", "audit_records_name_version")["message"]
-    assert _item(card, "docs")["reason"].endswith("left out of this run by --only / -k")
+    assert _item(card, "docs")["reason"].startswith(
+        "not assessed: left out of this run (--only, -k")
 
 
 def test_agent_that_never_becomes_healthy_ends_with_a_clear_error(

@@ -82,6 +82,11 @@ def _ran(obs: LoadObservations) -> Any:
         return errored(f"the load campaign did not run: {campaign.problem}")
     if not campaign.requests:
         return errored("the load campaign sent no request")
+    if campaign.incomplete:  # figures from part of a campaign cannot pass a threshold
+        return errored(f"the load campaign was cut short ({campaign.problem or 'stopped'}) "
+                       f"after {campaign.duration_s:.0f} s and {campaign.requests} requests, "
+                       "so the thresholds were not judged; the figures so far are in the "
+                       "evidence", history=_history(campaign), **summary(obs))
     return campaign
 
 

@@ -31,6 +31,7 @@ from readiness.probes.load import (
     Thresholds,
 )
 from readiness.registry import observer
+from readiness.results import Interrupted
 
 CLOCK_SLACK = dt.timedelta(seconds=2)
 MAX_LOOKUPS = 2000  # one-by-one lookups when the list cannot be read
@@ -66,11 +67,20 @@ async def observe(ctx: RunContext) -> LoadObservations:
              for n, (name, rate) in enumerate(sorted(load.faults.items())) if rate > 0]
     if rules and ctx.faults is None:
         ctx.notes.append(f"load: faults were not injected: {ctx.faults_unavailable}")
+    faults = dict(load.faults)
     with ctx.faults.active(*rules) if ctx.faults and rules else contextlib.nullcontext():
-        result = await _campaign(spec)
+        try:
+            result = await _campaign(spec)
+        except Interrupted as stop:  # the probes show the figures so far as cut short
+            raise Interrupted(LoadObservations(thresholds, campaign=stop.observations,
+                                               faults=faults)) from None
         audit = await check_audit(ctx, result.acknowledged, since)
-        capacity = await find_capacity(spec, thresholds) if load.capacity else None
-    return LoadObservations(thresholds, campaign=result, audit=audit, faults=dict(load.faults),
+        try:
+            capacity = await find_capacity(spec, thresholds) if load.capacity else None
+        except Interrupted:  # the main campaign ended whole: judge it, without capacity
+            raise Interrupted(LoadObservations(thresholds, campaign=result, audit=audit,
+                                               faults=faults)) from None
+    return LoadObservations(thresholds, campaign=result, audit=audit, faults=faults,
                             capacity=capacity)
 
 
@@ -97,7 +107,8 @@ async def find_capacity(spec: Any, thresholds: Thresholds) -> Capacity:
 
 
 async def _campaign(spec: Any) -> Any:
-    """run_campaign on a thread; Ctrl-C stops Locust cleanly before the run goes on."""
+    """run_campaign on a thread. Ctrl-C stops Locust cleanly (it writes its statistics)
+    and raises Interrupted with the partial result, or the cancellation if there is none."""
     from readiness.load import run_campaign
 
     cancel = threading.Event()
@@ -108,6 +119,8 @@ async def _campaign(spec: Any) -> Any:
         cancel.set()  # Locust gets SIGINT, writes its statistics and stops
         with contextlib.suppress(Exception):
             await asyncio.wait({future}, timeout=spec.stop_timeout_s + 30)
+        if future.done() and not future.cancelled() and future.exception() is None:
+            raise Interrupted(future.result()) from None
         raise
 
 

@@ -82,13 +82,17 @@ UNASSESSABLE = [
     (LoadObservations(LIMITS), "no load campaign ran"),
     (changed(requests=0, problem="locust did not start"), "locust did not start"),
     (changed(requests=0), "sent no request"),
+    (changed(incomplete=True, problem="the campaign was cancelled before it ended"),
+     "cut short (the campaign was cancelled before it ended) after 20 s and 1000 requests"),
+    (changed(incomplete=True, problem="worker 2 exited with 1"), "cut short (worker 2 exited"),
 ]
 
 
 @pytest.mark.parametrize("probe", [load_holds_p95, load_error_rate_within_limit,
                                    load_meets_peak_throughput, load_loses_no_audit_record])
 @pytest.mark.parametrize(("observations", "fragment"), UNASSESSABLE,
-                         ids=["unavailable", "empty", "problem", "no-requests"])
+                         ids=["unavailable", "empty", "problem", "no-requests", "cancelled",
+                              "worker-died"])
 def test_a_campaign_that_did_not_run_is_an_error(probe: Any, observations: LoadObservations,
                                                  fragment: str) -> None:
     finding = probe(observations)

@@ -9,7 +9,11 @@ pipeline carries about 60 req/s on this two-core machine); the thresholds ask fo
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,22 +34,27 @@ CASES = [
 
 
 
+def _load_config(write_config: ConfigWriter, crm_url: str, defects: str,
+                 duration: str = "3s") -> Path:
+    return write_config(
+        f'start = "{sys.executable} {AGENTS / "ops_agent.py"} --port {{port}}"\n'
+        "deadline_s = 10",
+        ops_agent_tables(defects, crm_url, env='OPS_WORK_MS = "200"') + f"""[scenario]
+volume_per_day = 288000
+[load]
+users = 8
+duration = "{duration}"
+p95_ms = 800
+max_error_rate = 0.01
+peak_factor = 3
+""")
+
+
 @pytest.mark.parametrize(("defects", "expected"), [c[1:] for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_load_defects_are_judged(defects: str, expected: dict[str, str], crm_url: str,
                                  write_config: ConfigWriter, tmp_path: Path) -> None:
-    config = load_config(write_config(
-        f'start = "{sys.executable} {AGENTS / "ops_agent.py"} --port {{port}}"\n'
-        "deadline_s = 10",
-        ops_agent_tables(defects, crm_url, env='OPS_WORK_MS = "200"') + """[scenario]
-volume_per_day = 288000
-[load]
-users = 8
-duration = "3s"
-p95_ms = 800
-max_error_rate = 0.01
-peak_factor = 3
-"""))
+    config = load_config(_load_config(write_config, crm_url, defects))
     card = run(config, tmp_path / "out", only={"load"}).card
     (item,) = [i for i in card["items"] if i["key"] == "load"]
     probes = {p["id"]: p for p in item["probes"]}
@@ -54,3 +63,32 @@ peak_factor = 3
     assert item["status"] == ("pass" if not defects else "fail"), item["reason"]
     if not defects:
         assert probes["load_holds_p95"]["evidence"]["history"], "the latency chart's data"
+
+
+def test_ctrl_c_ends_the_campaign_and_still_writes_an_incomplete_scorecard(
+        crm_url: str, write_config: ConfigWriter, tmp_path: Path) -> None:
+    config = _load_config(write_config, crm_url, "", duration="5m")
+    out = tmp_path / "out"
+    acknowledged = out / "load" / "acknowledged.local.part"
+    proc = subprocess.Popen([sys.executable, "-m", "readiness", "load", "--config", str(config),
+                             "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120  # the campaign is running once decisions are on disk
+        while not (acknowledged.is_file() and acknowledged.stat().st_size):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    card = json.loads((out / "scorecard.json").read_text())
+    assert card["incomplete"] is True and card["verdict"] == "not_ready"
+    (item,) = [i for i in card["items"] if i["key"] == "load"]
+    assert item["status"] == "error", item["reason"]
+    cut_short = {p["id"]: p for p in item["probes"]}["load_holds_p95"]
+    assert cut_short["outcome"] == "error" and "cut short" in cut_short["message"]
+    assert cut_short["evidence"]["requests"] > 0 and cut_short["evidence"]["incomplete"]
+    assert (out / "scorecard.html").is_file()
