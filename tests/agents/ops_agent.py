@@ -23,11 +23,14 @@ Environment:
                           written back at its end: overlapping invocations lose records
     duplicate_concurrent  a save made while another invocation is in flight is stored twice
     no_audit_on_fault     invocations whose upstream call gave up leave no audit record
+    no_audit              no invocation leaves an audit record
     sparse_audit          records lack reasoning and confidence; timestamp is "yesterday"
     mutable_audit         DELETE /audit/{id} removes a record, PATCH merges into it
     unordered_audit       GET /audit answers newest first
     kill_switch_writes    disabled mode still writes to the CRM (answers "manual")
     disabled_drops        disabled mode answers "manual" but keeps no record
+    disabled_503          disabled mode answers 503 instead of a manual decision
+    active_stuck          PUT /control active answers "active" but the mode stays as it was
     stale_mode            the mode is read once, before the model is asked
     review_writes         review_only writes to the CRM at once (answers pending_review)
     approve_no_write      approve answers executed without writing to the CRM
@@ -35,6 +38,7 @@ Environment:
     operator_needs_admin  PUT /control, approve and revert need an `X-Admin: yes` header
     alert_traceback       the incident alert is a Python traceback
     alert_json            the incident alert is a JSON dump of internals
+    alert_vague           the incident alert names no agent, symptom, cause or contact
     alert_storm           an incident alert on every call that gave up (no threshold, no dedup)
     no_recovery           no recovery alert
     no_alerts             no alerts at all
@@ -279,7 +283,7 @@ async def run(ops: Ops, body: dict[str, Any], headers: dict[str, str]) -> dict[s
             entry, gave_up, start_mode = await decide(ops, body, headers, active)
         record = entry.record
         answer = {k: record[k] for k in ("decision_id", "status", "action", "confidence")}
-        if not (gave_up and "no_audit_on_fault" in active) \
+        if not (gave_up and "no_audit_on_fault" in active) and "no_audit" not in active \
                 and not (start_mode == "disabled" and "disabled_drops" in active):
             ops.save(entry, snapshot, active)
     finally:
@@ -376,6 +380,8 @@ async def invoke(request: Request) -> Response:
             return Response(traceback_of(ValueError(problem)), status_code=500)
         return error(422, problem)
     ops = ops_of(request)
+    if ops.mode == "disabled" and "disabled_503" in defects():
+        return error(503, "the agent is switched off")
     task = ops.replies.get(body["request_id"])
     if task is None:  # a repeated request_id gets the first decision
         task = asyncio.create_task(run(ops, body, forwarded(request)))
@@ -431,6 +437,8 @@ async def control(request: Request) -> Response:
         body = await json_body(request)
         if not isinstance(body, dict) or body.get("mode") not in MODES:
             return error(422, "mode must be one of " + ", ".join(MODES))
+        if body["mode"] == "active" and "active_stuck" in defects():
+            return JSONResponse({"mode": "active"})  # says so, but nothing changes
         ops.mode = body["mode"]
     return JSONResponse({"mode": ops.mode})
 

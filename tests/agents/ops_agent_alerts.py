@@ -113,6 +113,8 @@ class Alerts:
         if "alert_json" in defects:
             return json.dumps({"upstream": failure.upstream, "status": failure.status,
                                "exception": type(failure.error).__name__, "streak": streak})
+        if "alert_vague" in defects:  # plain English, but says nothing anyone can act on
+            return "Heads up: something is not working right now. We are looking into it."
         name = os.environ.get("OPS_AGENT_NAME", "ops-agent")
         owner = os.environ.get("OPS_OWNER",
                                "Dana Whitfield (dana.whitfield@example.com, +1 555 0100)")

@@ -451,6 +451,26 @@ async def disabled(w: World) -> dict[str, Any]:
             "records": len(await w.listing())}
 
 
+async def audited(w: World) -> dict[str, Any]:
+    answer = await w.invoke()
+    reply = await w.client.get(f"/audit/{answer['decision_id']}", headers=OPERATOR)
+    return {"audit_status": reply.status_code, "records": len(await w.listing())}
+
+
+async def disabled_reply(w: World) -> dict[str, Any]:
+    await w.set_mode("disabled")
+    reply = await w.client.post("/invoke", headers=INVOKE, json={
+        "request_id": "req-1", "input": {"company": "Acme KK", "region": "APAC"}})
+    return {"status": reply.status_code, "body": reply.json()}
+
+
+async def disabled_then_active(w: World) -> dict[str, Any]:
+    await w.set_mode("disabled")
+    reply = await w.client.put("/control", json={"mode": "active"}, headers=OPERATOR)
+    return {"answer": reply.json()["mode"], "mode": w.ops.mode,
+            "status": (await w.invoke())["status"]}
+
+
 async def flipped_mid_call(w: World) -> dict[str, Any]:
     def flip(request: httpx.Request) -> httpx.Response:
         w.ops.mode = "disabled"
@@ -517,6 +537,10 @@ DEFECTS: list[tuple[str, Scenario, Callable[[dict[str, Any]], bool]]] = [
     ("no_audit_on_fault", model_outage_one_call, lambda o: o["audit_status"] == 404),
     ("mutable_audit", mutate, lambda o: (o["patch"], o["delete"], o["after"]) == (200, 200, 404)),
     ("unordered_audit", three_in_order, lambda o: o["listed"] == o["ids"][::-1]),
+    ("no_audit", audited, lambda o: o["audit_status"] == 404 and o["records"] == 0),
+    ("disabled_503", disabled_reply, lambda o: o["status"] == 503),
+    ("active_stuck", disabled_then_active,
+     lambda o: o["answer"] == "active" and o["mode"] == "disabled" and o["status"] == "manual"),
     ("kill_switch_writes", disabled, lambda o: o["status"] == "manual" and o["assigns"] == 1),
     ("disabled_drops", disabled, lambda o: o["status"] == "manual" and o["records"] == 0),
     ("stale_mode", flipped_mid_call, lambda o: o["status"] == "executed" and o["assigns"] == 1),
@@ -528,6 +552,8 @@ DEFECTS: list[tuple[str, Scenario, Callable[[dict[str, Any]], bool]]] = [
     ("alert_traceback", outage_and_recovery,
      lambda o: o["alerts"][0].startswith("Traceback") and "HTTPStatusError" in o["alerts"][0]),
     ("alert_json", outage_and_recovery, lambda o: is_json(o["alerts"][0])),
+    ("alert_vague", outage_and_recovery, lambda o: o["alerts"][0].startswith("Heads up")
+     and "ops-agent" not in o["alerts"][0]),
     ("alert_storm", outage_and_recovery, lambda o: len(o["alerts"]) > 2),
     ("no_recovery", outage_and_recovery,
      lambda o: len(o["alerts"]) == 1 and "recovered" not in o["alerts"][0]),
@@ -550,4 +576,4 @@ def test_each_defect_changes_what_it_names(defect: str, scenario: Scenario,
 def test_the_defect_list_is_documented() -> None:
     doc = ops_agent.__doc__ or ""
     assert all(f"    {name} " in doc for name, _, _ in DEFECTS)
-    assert len(DEFECTS) == 23
+    assert len(DEFECTS) == 27
