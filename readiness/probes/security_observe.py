@@ -163,9 +163,10 @@ async def read_open_endpoints(ctx: RunContext) -> list[Exposure]:
         endpoint = ctx.config.agent.endpoints[key]
         reply = await ctx.client.call(endpoint, token=None, timeout_s=15)
         text = reply.text[:200_000]
-        # component paths in /version are the point of that endpoint, not a leak
+        # component paths in /version are the point of that endpoint, not a leak;
+        # anywhere else a file path tells an attacker where the code lives
         kinds = [k for k in leaks(text, secrets=secrets, hosts=hosts)
-                 if not k.startswith("a file path")]
+                 if key != "version" or not k.startswith("a file path")]
         found.append(Exposure(f"{endpoint.method} {endpoint.path} without a token", reply.status,
                               tuple(kinds), text[:300]))
     return found

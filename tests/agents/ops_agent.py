@@ -47,6 +47,7 @@ Environment:
     metrics_no_retries    /metrics has no retry counter
     control_without_auth  GET/PUT /control need no token at all
     invoke_token_can_disable  the invoke token is accepted on operator endpoints
+    leaky_health          GET /health shows the CRM's address and the agent's source path
     traceback_errors      a bad invoke body gets a 500 with a Python traceback
     alert_pii             the incident alert quotes the lead being handled
     trusts_tool_calls     any tool call the model makes is carried out as an assignment
@@ -523,6 +524,9 @@ async def revert(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
+    if "leaky_health" in defects():  # "handy for debugging": where it runs and what it calls
+        return JSONResponse({"status": "ok", "crm": os.environ.get("CRM_BASE_URL", ""),
+                             "source": os.path.abspath(__file__)})
     return JSONResponse({"status": "ok"})
 
 

@@ -471,6 +471,10 @@ async def disabled_then_active(w: World) -> dict[str, Any]:
             "status": (await w.invoke())["status"]}
 
 
+async def health(w: World) -> dict[str, Any]:
+    return {"health": (await w.client.get("/health")).json()}
+
+
 async def flipped_mid_call(w: World) -> dict[str, Any]:
     def flip(request: httpx.Request) -> httpx.Response:
         w.ops.mode = "disabled"
@@ -541,6 +545,7 @@ DEFECTS: list[tuple[str, Scenario, Callable[[dict[str, Any]], bool]]] = [
     ("disabled_503", disabled_reply, lambda o: o["status"] == 503),
     ("active_stuck", disabled_then_active,
      lambda o: o["answer"] == "active" and o["mode"] == "disabled" and o["status"] == "manual"),
+    ("leaky_health", health, lambda o: str(o["health"].get("source")).endswith("ops_agent.py")),
     ("kill_switch_writes", disabled, lambda o: o["status"] == "manual" and o["assigns"] == 1),
     ("disabled_drops", disabled, lambda o: o["status"] == "manual" and o["records"] == 0),
     ("stale_mode", flipped_mid_call, lambda o: o["status"] == "executed" and o["assigns"] == 1),
@@ -576,4 +581,4 @@ def test_each_defect_changes_what_it_names(defect: str, scenario: Scenario,
 def test_the_defect_list_is_documented() -> None:
     doc = ops_agent.__doc__ or ""
     assert all(f"    {name} " in doc for name, _, _ in DEFECTS)
-    assert len(DEFECTS) == 27
+    assert len(DEFECTS) == 28

@@ -60,6 +60,8 @@ CASES = [
      {"endpoints_require_token": "fail", "invoke_token_is_scoped": "fail"}),
     ("invoke_token_can_disable", "invoke_token_can_disable", {},
      {"invoke_token_is_scoped": "fail", "endpoints_require_token": "pass"}),
+    ("internals_on_health", "leaky_health", {},
+     {"open_endpoints_leak_nothing": "fail", "endpoints_require_token": "pass"}),
     ("traceback_in_error_body", "traceback_errors", {},
      {"error_answers_leak_nothing": "fail", "open_endpoints_leak_nothing": "pass"}),
     ("eval_on_model_output", "", {"source": EVAL_SOURCE},
