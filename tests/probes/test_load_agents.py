@@ -22,20 +22,23 @@ from agent_configs import AGENTS, ConfigWriter, ops_agent_tables
 from readiness.config import load_config
 from readiness.runner import run
 
+# The first two also run the stepped capacity campaign (users x1/4 to x4, 3 s a step).
 CASES = [
-    ("well_behaved", "", {"load_holds_p95": "pass", "load_error_rate_within_limit": "pass",
-                          "load_meets_peak_throughput": "pass",
-                          "load_loses_no_audit_record": "pass"}),
-    ("serialised", "serialised", {"load_holds_p95": "fail", "load_meets_peak_throughput": "fail",
-                                  "load_error_rate_within_limit": "pass"}),
-    ("loses_records", "lose_concurrent", {"load_loses_no_audit_record": "fail",
-                                          "load_error_rate_within_limit": "pass"}),
+    ("well_behaved", "", True, {"load_holds_p95": "pass", "load_error_rate_within_limit": "pass",
+                                "load_meets_peak_throughput": "pass",
+                                "load_loses_no_audit_record": "pass",
+                                "load_capacity_covers_peak": "pass"}),
+    ("serialised", "serialised", True, {"load_holds_p95": "fail",
+                                        "load_meets_peak_throughput": "fail",
+                                        "load_error_rate_within_limit": "pass",
+                                        "load_capacity_covers_peak": "fail"}),
+    ("loses_records", "lose_concurrent", False, {"load_loses_no_audit_record": "fail",
+                                                 "load_error_rate_within_limit": "pass"}),
 ]
 
 
-
 def _load_config(write_config: ConfigWriter, crm_url: str, defects: str,
-                 duration: str = "3s") -> Path:
+                 duration: str = "3s", capacity: bool = False) -> Path:
     return write_config(
         f'start = "{sys.executable} {AGENTS / "ops_agent.py"} --port {{port}}"\n'
         "deadline_s = 10",
@@ -47,14 +50,16 @@ duration = "{duration}"
 p95_ms = 800
 max_error_rate = 0.01
 peak_factor = 3
+capacity = {"true" if capacity else "false"}
 """)
 
 
-@pytest.mark.parametrize(("defects", "expected"), [c[1:] for c in CASES],
+@pytest.mark.parametrize(("defects", "capacity", "expected"), [c[1:] for c in CASES],
                          ids=[c[0] for c in CASES])
-def test_load_defects_are_judged(defects: str, expected: dict[str, str], crm_url: str,
-                                 write_config: ConfigWriter, tmp_path: Path) -> None:
-    config = load_config(_load_config(write_config, crm_url, defects))
+def test_load_defects_are_judged(defects: str, capacity: bool, expected: dict[str, str],
+                                 crm_url: str, write_config: ConfigWriter,
+                                 tmp_path: Path) -> None:
+    config = load_config(_load_config(write_config, crm_url, defects, capacity=capacity))
     card = run(config, tmp_path / "out", only={"load"}).card
     (item,) = [i for i in card["items"] if i["key"] == "load"]
     probes = {p["id"]: p for p in item["probes"]}
