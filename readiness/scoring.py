@@ -64,7 +64,7 @@ def score_item(item: Item, probes: Sequence[ProbeResult], min_score: float,
     blocking_failed = [p for p in failures if p.blocking]
     if blocking_failed or (assessed and score < min_score):
         return ItemResult(item, "fail", score,
-                          _fail_reason(probes, failures, score, min_score) + note,
+                          _fail_reason(probes, failures, errors, score, min_score) + note,
                           tuple(probes), accepted)
     if errors:
         return ItemResult(item, "error", score,
@@ -82,13 +82,15 @@ def score_item(item: Item, probes: Sequence[ProbeResult], min_score: float,
 
 
 def _fail_reason(probes: Sequence[ProbeResult], failures: Sequence[ProbeResult],
-                 score: float, min_score: float) -> str:
+                 errors: Sequence[ProbeResult], score: float, min_score: float) -> str:
     if failures:
         reason = f"{len(failures)} of {len(probes)} probes failed: {_ids(failures)}"
     else:
         reason = "no probe failed outright"
     if score < min_score:
         reason += f" (score {score:g} is under the gate's {min_score:g})"
+    if errors:  # the score counts only what was assessed: say what was not
+        reason += f"; {len(errors)} could not be assessed: {_ids(errors)}"
     return reason
 
 

@@ -42,6 +42,14 @@ def test_fail_reason_names_the_failed_probes() -> None:
                             "gate's 7)"
 
 
+def test_a_failure_beside_unassessed_probes_says_both() -> None:
+    result = score_item(BY_KEY["docs"], _results((P, 3, True), (F, 1, True), (E, 1, True),
+                                                 (E, 1, True)), 7.0)
+    assert (result.status, result.score) == ("fail", 7.5)  # the score counts what was assessed
+    assert result.reason == "1 of 4 probes failed: probe_1; 2 could not be assessed: probe_2, " \
+                            "probe_3"
+
+
 def _scored(statuses: dict[str, tuple[str, float]]) -> list:
     items = []
     for item in ITEMS:
