@@ -10,7 +10,6 @@ import random
 import shutil
 import stat
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +131,6 @@ def test_flipping_any_single_byte_fails_verification() -> None:
     # (this is where whitespace could turn into other whitespace, or base64 padding bits flip).
     edits = [(i, 0x01) for i in range(len(data))]
     edits += [(rng.randrange(len(data)), rng.randrange(2, 256)) for _ in range(2_000)]
-    started = time.perf_counter()
     survived = []
     for position, mask in edits:
         edited = bytearray(data)
@@ -142,9 +140,7 @@ def test_flipping_any_single_byte_fails_verification() -> None:
         except VerificationError:
             continue
         survived.append((position, mask))
-    elapsed = time.perf_counter() - started
     assert survived == []
-    assert elapsed < 10, f"{len(edits)} edits took {elapsed:.1f} s"
 
 
 def test_appended_or_removed_bytes_fail() -> None:

