@@ -11,8 +11,11 @@ import pytest
 import tiny_agent
 from agent_configs import ConfigWriter, hostile_start
 
+from readiness import runner
 from readiness.config import load_config
+from readiness.registry import Registry
 from readiness.reports import validate_scorecard
+from readiness.results import Finding, Interrupted, errored, passed
 from readiness.runner import run, run_async
 
 TOKENS = '[auth]\ninvoke_token = "invoke"\noperator_token = "operator"'
@@ -125,6 +128,49 @@ def test_cancelled_run_still_returns_what_ran_marked_incomplete(
     # docs ran before versioning was interrupted; owner never ran
     assert _item(card, "owner")["reason"].endswith("the run ended before this item")
     assert "TINY_HANG_VERSION" in os.environ
+
+
+def test_an_interrupted_observer_has_what_it_gathered_judged_then_the_run_stops(
+        write_config: ConfigWriter, tiny_env: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = Registry()
+    observing = asyncio.Event()
+
+    @registry.probe("docs", title="t", why="w", fix="f")
+    def saw_something(observations: str) -> Finding:
+        return errored(f"cut short with {observations}")
+
+    @registry.probe("owner", title="t", why="w", fix="f")
+    def never_reached(observations: str) -> Finding:
+        return passed("ran")
+
+    @registry.observer("docs")
+    async def observe_docs(ctx: object) -> str:
+        observing.set()
+        try:
+            await asyncio.Event().wait()  # until Ctrl-C
+        except asyncio.CancelledError:
+            raise Interrupted("3 documents read") from None
+        return "everything"
+
+    @registry.observer("owner")
+    async def observe_owner(ctx: object) -> str:
+        return "the owner"
+
+    monkeypatch.setattr(runner, "load_probes", lambda: registry)
+    config = load_config(write_config('app = "tiny_agent:app"', TOKENS))
+
+    async def scenario() -> dict:
+        task = asyncio.create_task(run_async(config, tmp_path / "out"))
+        await asyncio.wait_for(observing.wait(), 30)
+        task.cancel()
+        return (await asyncio.wait_for(task, 30)).card
+
+    card = asyncio.run(scenario())
+    assert card["incomplete"] is True and card["verdict"] == "not_ready"
+    docs = _probe(card, "docs", "saw_something")
+    assert (docs["outcome"], docs["message"]) == ("error", "cut short with 3 documents read")
+    assert _item(card, "owner")["reason"].endswith("the run ended before this item")
 
 
 def test_changed_components_are_shown_and_an_unbumped_version_fails(

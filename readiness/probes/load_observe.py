@@ -74,7 +74,11 @@ async def observe(ctx: RunContext) -> LoadObservations:
         except Interrupted as stop:  # the probes show the figures so far as cut short
             raise Interrupted(LoadObservations(thresholds, campaign=stop.observations,
                                                faults=faults)) from None
-        audit = await check_audit(ctx, result.acknowledged, since)
+        try:
+            audit = await check_audit(ctx, result.acknowledged, since)
+        except asyncio.CancelledError:  # the campaign ended whole: judge it, audit unchecked
+            raise Interrupted(LoadObservations(thresholds, campaign=result,
+                                               faults=faults)) from None
         try:
             capacity = await find_capacity(spec, thresholds) if load.capacity else None
         except Interrupted:  # the main campaign ended whole: judge it, without capacity
