@@ -12,6 +12,7 @@ from readiness.items import ITEM_KEYS, ITEMS, Item
 from readiness.registry import REGISTRY, observer, probe
 from readiness.results import (
     Finding,
+    Interrupted,
     Outcome,
     ProbeResult,
     errored,
@@ -27,6 +28,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Finding",
+    "Interrupted",
     "Item",
     "Outcome",
     "ProbeResult",

@@ -90,3 +90,11 @@ def test_builtin_probe_ids_are_yes_no_snake_case_and_carry_texts() -> None:
     for probe in probes:
         assert probe.id.islower() and " " not in probe.id
         assert probe.title and probe.why and probe.fix
+
+
+def test_the_package_exports_what_probe_authors_need() -> None:
+    import readiness
+
+    assert {"probe", "observer", "Finding", "Interrupted", "passed", "failed", "errored",
+            "not_applicable", "load_config"} <= set(readiness.__all__)
+    assert all(hasattr(readiness, name) for name in readiness.__all__)
