@@ -186,9 +186,10 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
         while True:
             line = await reader.readuntil(b"\r\n")
             size = chunk_size(line[:-2])
-            if size == 0:
-                while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                    pass  # trailer fields: not forwarded
+            if size == 0:  # trailer fields follow, up to an empty line: not forwarded
+                trailer = await reader.readuntil(b"\r\n")
+                while trailer != b"\r\n":
+                    trailer = await reader.readuntil(b"\r\n")
                 return b"".join(parts)
             total += size
             if total > max_body:

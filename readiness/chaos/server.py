@@ -87,14 +87,13 @@ class HttpServer(Listening):
         assert task is not None  # start_server always runs callbacks in a task
         self._connections.add(task)
         set_nodelay(writer)
+        # CancelledError: close() cancels connection tasks, and Python 3.11's start_server
+        # callback logs a spurious error for a task that ends cancelled, so end quietly.
+        # ConnectionError, IncompleteReadError: the client went away, nothing to answer.
         try:
-            await self._exchange_loop(reader, writer)
-        except asyncio.CancelledError:
-            # close() cancels connection tasks; Python 3.11's start_server callback
-            # logs a spurious error for a task that ends cancelled, so end quietly.
-            pass
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away: nothing to answer
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError,
+                                     asyncio.IncompleteReadError):
+                await self._exchange_loop(reader, writer)
         finally:
             self._connections.discard(task)
             await close_writer(writer)
