@@ -30,7 +30,8 @@ def render_junit(card: Mapping[str, Any]) -> str:
     with the item's reason. ``<skipped>`` would be the literal reading of "not
     run", but CI dashboards show skips as harmless, while the gate fails closed
     on an item that was not assessed: the XML must show red wherever the gate
-    does.
+    does. An item the gate does not require that was not run (left out by
+    ``--only`` or ``readiness load``) is the exception: its case is ``<skipped>``.
 
     The scorecard holds no per-probe timings, so testcases and suites report
     ``time="0"`` and the top-level ``<testsuites>`` the run's wall-clock duration.
@@ -46,8 +47,9 @@ def render_junit(card: Mapping[str, Any]) -> str:
     """
     root = ET.Element("testsuites", name="readiness")
     totals: Counter[str] = Counter()
+    required = set(card["gate"]["required"])
     for item in card["items"]:
-        suite, counts = _suite(item, card["started_at"])
+        suite, counts = _suite(item, card["started_at"], item["key"] in required)
         root.append(suite)
         totals.update(counts)
     _set_counts(root, totals)
@@ -56,7 +58,8 @@ def render_junit(card: Mapping[str, Any]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _suite(item: Mapping[str, Any], timestamp: str) -> tuple[ET.Element, Counter[str]]:
+def _suite(item: Mapping[str, Any], timestamp: str,
+           required: bool) -> tuple[ET.Element, Counter[str]]:
     """One item's testsuite and its counts (tests, failures, errors, skipped)."""
     classname = f"readiness.{_attr(item['key'])}"
     suite = ET.Element("testsuite", name=classname, timestamp=_attr(timestamp))
@@ -70,6 +73,8 @@ def _suite(item: Mapping[str, Any], timestamp: str) -> tuple[ET.Element, Counter
         suite.append(_testcase(classname, probe))
         counts.update(_outcome_counts("waived" if _waived(probe) else probe["outcome"]))
     synthetic = _ITEM_STATUS_OUTCOMES.get(item["status"])
+    if item["status"] == "not_run" and not required:  # left out, and the gate did not need it
+        synthetic = "not_applicable"
     if synthetic and not (counts["failures"] or counts["errors"]):
         reason = f"item {item['key']} is {item['status']}: {item['reason']}"
         synthetic_probe = {"id": item["status"], "outcome": synthetic, "message": reason,

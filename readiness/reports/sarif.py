@@ -44,7 +44,9 @@ def render_sarif(card: Mapping[str, Any]) -> dict[str, Any]:
       (``{"file", "line", "rule", "message"}``, paths relative to the agent's project)
       located at that file and line; other results are located at the config file;
     - one per item that is not ``pass`` but has no blocking failure or error to show
-      for it (above all ``not_run``), because the gate fails on it.
+      for it (above all ``not_run``), because the gate fails on it; an item the gate
+      does not require that was not run (left out by ``--only`` or ``readiness load``)
+      gets none.
 
     Levels: a blocking failure takes its item's risk level, an advisory (non-blocking)
     failure is ``note``, an error or an unassessed item is ``warning``. Output is a pure
@@ -56,9 +58,10 @@ def render_sarif(card: Mapping[str, Any]) -> dict[str, Any]:
     config = _path(str(card["run"]["config"])).rsplit("/", 1)[-1]
     if config in ("", ".", ".."):
         config = "readiness.toml"  # a location is required; this is the config's default name
+    required = set(card["gate"]["required"])
     results = [result
                for index, item in enumerate(card["items"])
-               for result in _item_results(index, item, config)]
+               for result in _item_results(index, item, config, item["key"] in required)]
     invocation: dict[str, Any] = {
         "executionSuccessful": not card["incomplete"],
         "startTimeUtc": _utc(card["started_at"]),
@@ -106,7 +109,8 @@ def _rule(item: Mapping[str, Any], min_score: float) -> dict[str, Any]:
     }
 
 
-def _item_results(index: int, item: Mapping[str, Any], config: str) -> Iterator[dict[str, Any]]:
+def _item_results(index: int, item: Mapping[str, Any], config: str,
+                  required: bool) -> Iterator[dict[str, Any]]:
     """The results of one item: its failed and errored probes, or its status."""
     key, risk = item["key"], item["risk"]
     shown = False
@@ -140,7 +144,7 @@ def _item_results(index: int, item: Mapping[str, Any], config: str) -> Iterator[
                                            f"{waived.get('owner', '')}, until "
                                            f"{waived.get('expires', '')})")}]
             yield result
-    if item["status"] != "pass" and not shown:
+    if item["status"] != "pass" and not shown and (required or item["status"] != "not_run"):
         level = _LEVEL[risk] if item["status"] == "fail" else _UNASSESSED_LEVEL
         text = f"{key} is {item['status']}: {_text(item['reason'])}"
         yield _result(key, index, level, text, {"status": item["status"]}, config, None,

@@ -92,6 +92,17 @@ def ready_card() -> dict[str, Any]:
     }
 
 
+def load_only_card() -> dict[str, Any]:
+    """`readiness load`: item 7 alone ran and is all the gate requires; it passed."""
+    card = ready_card()
+    card["run"]["only"] = ["load"]
+    card["gate"].update(required=["load"], min_observed=10.0)
+    reason = "not assessed: left out of this run (--only, -k, or `readiness load`)"
+    card["items"] = [item_json(i) if ITEMS[i].key == "load" else
+                     item_json(i, "not_run", 0.0, [], reason) for i in range(9)]
+    return card
+
+
 def not_ready_card() -> dict[str, Any]:
     """Audit fails, security errors, load did not run, docs has an advisory failure."""
     card = ready_card()

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from reports_cards import NAMES, SCRIPT, item_json, probe, valid
+from reports_cards import NAMES, SCRIPT, item_json, load_only_card, probe, valid
 
 from readiness.items import ITEMS
 from readiness.reports import render_junit, validate_scorecard
@@ -66,6 +66,19 @@ def test_not_run_item_is_a_failure_not_a_skip() -> None:
     failure = case(root, "load", "not_run").find("failure")
     assert failure is not None
     assert failure.get("message", "").startswith("item load is not_run: not assessed")
+
+
+def test_items_left_out_of_a_run_the_gate_passed_are_skips_not_failures() -> None:
+    card = load_only_card()
+    validate_scorecard(card)
+    root = ET.fromstring(render_junit(card).encode("utf-8"))
+    assert (root.get("failures"), root.get("errors"), root.get("skipped")) == ("0", "0", "8")
+    skipped = case(root, "audit", "not_run").find("skipped")
+    assert skipped is not None and "left out of this run" in (skipped.get("message") or "")
+    card["gate"]["required"] = ["load", "audit"]  # a required item left out still fails
+    root = ET.fromstring(render_junit(card).encode("utf-8"))
+    assert case(root, "audit", "not_run").find("failure") is not None
+    assert root.get("failures") == "1"
 
 
 def test_incomplete_run_shows_every_unreached_item_as_failed() -> None:

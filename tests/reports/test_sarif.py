@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft4Validator, FormatChecker  # type: ignore[import-untyped]  # no py.typed
-from reports_cards import NAMES, all_cards, item_json, probe, valid
+from reports_cards import NAMES, all_cards, item_json, load_only_card, probe, valid
 
 from readiness.items import ITEMS
 from readiness.reports import render_sarif, write_reports
@@ -64,6 +64,14 @@ def _summary(run: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def _errors(log: dict[str, Any]) -> list[str]:
     return [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(log)]
+
+
+def test_items_left_out_of_a_run_the_gate_passed_report_nothing() -> None:
+    card = load_only_card()
+    log = render_sarif(card)
+    assert _errors(log) == [] and _run(card)["results"] == []
+    card["gate"]["required"] = ["load", "audit"]
+    assert [r["ruleId"] for r in _run(card)["results"]] == ["audit"]
 
 
 def test_the_vendored_schema_is_the_oasis_one() -> None:
