@@ -16,8 +16,8 @@ from readiness.reports._text import xml_safe
 
 WIDTH = 640
 ROW = 22
-LEFT = 74
-RIGHT = 16
+LEFT = 128  # room for an 18-character row label at 11 px
+RIGHT = 24  # room for half of the last tick's label
 TOP = 10
 AXIS = 34
 LEGEND = 20
@@ -61,7 +61,7 @@ def timeline_svg(trials: Sequence[Sequence[Mapping[str, Any]]],
     for i, (name, row) in enumerate(zip(names, rows, strict=True)):
         y = TOP + ROW * i + ROW / 2
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
-                     f'fill="#24292f">{_text(name, 12)}</text>')
+                     f'fill="#24292f">{_text(name, 18)}</text>')
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
                      'stroke="#d0d7de" stroke-width="1"/>')
         for entry in row:
@@ -76,11 +76,12 @@ def timeline_svg(trials: Sequence[Sequence[Mapping[str, Any]]],
         parts.append(f'<text x="{x(ms):.1f}" y="{axis_y + 16}" font-size="10" '
                      f'text-anchor="middle" fill="#57606a">{_duration(ms)}</text>')
     legend_y = axis_y + AXIS - 4
-    for j, (kind, (_, label)) in enumerate(KINDS.items()):
-        lx = LEFT + j * 140
+    lx = 12.0
+    for kind, (_, label) in KINDS.items():  # each entry as wide as its label (10 px type)
         parts.extend(_marker(kind, lx, legend_y - 4))
-        parts.append(f'<text x="{lx + 9}" y="{legend_y}" font-size="10" '
+        parts.append(f'<text x="{lx + 9:.0f}" y="{legend_y}" font-size="10" '
                      f'fill="#24292f">{escape(label)}</text>')
+        lx += 9 + 5.6 * len(label) + 20
     count = sum(len(row) for row in rows)
     return _svg(WIDTH, height, parts, f"{count} attempts in {len(rows)} trials over "
                 f"{_duration(span)}")
